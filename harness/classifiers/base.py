@@ -1,0 +1,140 @@
+"""The classifier protocol: what every system under test provides.
+
+A classifier declares a ``name``, a ``version``, the ``taxonomy`` it speaks and the ``labels``
+it scores, and implements a batch ``predict(texts) -> float32 array (len(texts), len(labels))``
+with scores in [0, 1] (higher = more likely a violation).
+
+Taxonomies (see :class:`Taxonomy`):
+
+- ``policy``: the labels are category keys of one policy version (``Taxonomy.policy_version``),
+  e.g. a rule pack written for 2024-01-10. A classifier that is *policy-conditioned* (its
+  behaviour follows the policy version under test, e.g. a zero-shot model reading the
+  policy's own category descriptions) implements ``for_policy(policy) -> Classifier``.
+- ``topics``: the labels are keys of the shared topic vocabulary.
+- ``crosswalk``: the labels are a foreign taxonomy (OpenAI Moderation, Llama Guard S1–S14,
+  AILuminate hazards) mapped to topics by ``datasets/policies/crosswalks/<name>.yaml``
+  (``Taxonomy.crosswalk``).
+
+Any object with these attributes and ``predict`` can be passed to the runner; it need not
+subclass :class:`Classifier`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+TaxonomyKind = Literal["policy", "topics", "crosswalk"]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """What a classifier's labels mean.
+
+    Examples
+    --------
+    >>> Taxonomy.topics().kind
+    'topics'
+    >>> Taxonomy.for_crosswalk("llama-guard-3").crosswalk
+    'llama-guard-3'
+    """
+
+    kind: TaxonomyKind
+    policy_version: str | None = None
+    crosswalk: str | None = None
+
+    @classmethod
+    def topics(cls) -> "Taxonomy":
+        return cls("topics")
+
+    @classmethod
+    def for_policy(cls, version: str) -> "Taxonomy":
+        return cls("policy", policy_version=version)
+
+    @classmethod
+    def for_crosswalk(cls, name: str) -> "Taxonomy":
+        return cls("crosswalk", crosswalk=name)
+
+    def describe(self) -> str:
+        if self.kind == "policy":
+            return f"policy:{self.policy_version}"
+        if self.kind == "crosswalk":
+            return f"crosswalk:{self.crosswalk}"
+        return "topics"
+
+
+@runtime_checkable
+class SupportsPredict(Protocol):
+    """The minimum the runner needs: labels and a batch predict."""
+
+    labels: Sequence[str]
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Classifier:
+    """Convenience base class for classifiers.
+
+    Subclasses set ``name``, ``version``, ``taxonomy`` and ``labels`` and implement
+    :meth:`predict`. ``config()`` returns the settings that change predictions (hashed into
+    the prediction-cache key); ``requirements`` lists the extra packages it needs;
+    ``available()`` says whether it can run on this machine (and if not, why).
+    """
+
+    name: str = "unnamed"
+    version: str = "0"
+    taxonomy: Taxonomy = Taxonomy.topics()
+    labels: Sequence[str] = ()
+    requirements: Sequence[str] = ()
+    #: True when :meth:`for_policy` must be called to get a classifier for a policy version.
+    policy_conditioned: bool = False
+    #: Preferred batch size for predict().
+    batch_size: int = 64
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def for_policy(self, policy: Any) -> "Classifier":
+        """A classifier bound to ``policy`` (only for policy-conditioned classifiers)."""
+        return self
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        """``(True, "")`` when it can run here, else ``(False, reason)``."""
+        return True, ""
+
+    def describe(self) -> dict[str, Any]:
+        ok, why = self.available()
+        return {
+            "name": self.name,
+            "version": self.version,
+            "taxonomy": self.taxonomy.describe(),
+            "policy_conditioned": self.policy_conditioned,
+            "n_labels": len(self.labels),
+            "requirements": list(self.requirements),
+            "available": ok,
+            "unavailable_reason": why,
+        }
+
+
+def check_scores(scores: Any, n_texts: int, n_labels: int, *, who: str) -> np.ndarray:
+    """Validate a predict() result: shape (n_texts, n_labels), finite, in [0, 1]; float32 out."""
+    from harness.errors import ClassifierError
+
+    arr = np.asarray(scores)
+    if arr.ndim == 1 and n_labels == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.shape != (n_texts, n_labels):
+        raise ClassifierError(
+            f"classifier {who!r} returned scores of shape {arr.shape}, expected ({n_texts}, {n_labels})"
+        )
+    arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.argwhere(~np.isfinite(arr))[0][0])
+        raise ClassifierError(f"classifier {who!r} returned NaN or infinite scores (first at item {bad})")
+    return arr

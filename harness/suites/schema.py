@@ -1,0 +1,83 @@
+"""The example schema: one row of a suite.
+
+An example carries fine-grained *topics* (keys of ``datasets/policies/topics.yaml``) and a
+*label*:
+
+- ``unsafe``: the text is an instance of its topics (it requests or contains that activity);
+- ``benign``: it only resembles its topics and violates no policy version (a contrast example);
+- ``unknown``: not labelled; never scored as benign (excluded from scoring).
+
+Policies turn topics into per-category ground truth (see :meth:`harness.suites.Suite.labels`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Label = Literal["unsafe", "benign", "unknown"]
+Split = Literal["train", "dev", "test"]
+LabelProvenance = Literal["source_label", "mapped", "curated"]
+
+LABELS: tuple[str, ...] = ("unsafe", "benign", "unknown")
+SPLITS: tuple[str, ...] = ("train", "dev", "test")
+PROVENANCES: tuple[str, ...] = ("source_label", "mapped", "curated")
+
+#: Columns of a suite's data file, in order.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "text",
+    "topics",
+    "label",
+    "split",
+    "source",
+    "source_row",
+    "license",
+    "label_provenance",
+)
+
+
+class Example(BaseModel):
+    """One suite row, validated.
+
+    Examples
+    --------
+    >>> Example(id="core-000001", text="What is a Roth IRA?", topics=["tailored_financial_advice"],
+    ...         label="benign", split="test", source="curated", source_row="financial_benign:1",
+    ...         license="MIT", label_provenance="curated").label
+    'benign'
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    id: str = Field(min_length=1, max_length=200)
+    text: str
+    topics: list[str]
+    label: Label
+    split: Split
+    source: str = Field(min_length=1)
+    source_row: str = Field(min_length=1)
+    license: str = Field(min_length=1)
+    label_provenance: LabelProvenance
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text is empty")
+        return v
+
+    @field_validator("source_row", mode="before")
+    @classmethod
+    def _row_as_str(cls, v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(v)
+        return v
+
+    @field_validator("topics")
+    @classmethod
+    def _topics_unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("topics repeat")
+        return v
