@@ -1,0 +1,323 @@
+"""The ``policybench`` command line: thin wrappers over the library (typer)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import PolicyBenchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, help=(
+    "PolicyBench: which classifier or rule engine enforces a content policy best, at what "
+    "latency, and how does that change when the policy changes?"))
+policies_app = typer.Typer(help="Policy versions as data: list, show, diff.", no_args_is_help=True)
+suites_app = typer.Typer(help="Test suites: list, show, build, import.", no_args_is_help=True)
+classifiers_app = typer.Typer(help="The classifiers under test: list, train.", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+app.add_typer(suites_app, name="suites")
+app.add_typer(classifiers_app, name="classifiers")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn user-facing errors into a message on stderr and exit code 2 (130 on Ctrl-C)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PolicyBenchError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("\n[yellow]interrupted.[/] Every committed prediction batch is in the cache; "
+                      "run the same command again to resume without recomputing them.")
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------- policies
+@policies_app.command("list")
+@handle_errors
+def policies_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the policy versions."""
+    from harness.policies import list_versions, load_policy
+
+    rows = []
+    for v in list_versions():
+        p = load_policy(v)
+        prov = p.provenance
+        rows.append({"id": p.id, "date": str(p.date), "title": p.title,
+                     "provenance": getattr(prov, "kind", None) or (prov.get("kind") if isinstance(prov, dict) else str(prov)),
+                     "n_categories": len(p.category_keys),
+                     "n_disallowed_topics": sum(1 for t in p.topics if p.verdict(t).verdict == "disallowed")})
+    if as_json:
+        return _json(rows)
+    t = Table(title="Policy versions")
+    for c in ("id", "title", "provenance", "n_categories", "n_disallowed_topics"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*(str(r[c]) for c in ("id", "title", "provenance", "n_categories", "n_disallowed_topics")))
+    out.print(t)
+
+
+@policies_app.command("show")
+@handle_errors
+def policies_show(version: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show one policy version: its categories and the verdict for every topic."""
+    from harness.policies import load_policy
+
+    p = load_policy(version)
+    topics = {t: p.verdict(t) for t in p.topics}
+    if as_json:
+        return _json({
+            "id": p.id, "date": str(p.date), "title": p.title,
+            "provenance": p.provenance.model_dump() if hasattr(p.provenance, "model_dump") else p.provenance,
+            "categories": [{"key": c.key, "title": c.title, "description": c.description} for c in p.categories],
+            "topics": {t: {"verdict": v.verdict, "category": v.category} for t, v in topics.items()},
+        })
+    out.print(f"[bold]{p.title}[/] ({p.id})")
+    t = Table(title="Categories")
+    t.add_column("key")
+    t.add_column("title")
+    for c in p.categories:
+        t.add_row(c.key, c.title)
+    out.print(t)
+    t = Table(title="Topic verdicts")
+    for c in ("topic", "verdict", "category"):
+        t.add_column(c)
+    for name, v in topics.items():
+        t.add_row(name, v.verdict, v.category or "")
+    out.print(t)
+
+
+@policies_app.command("diff")
+@handle_errors
+def policies_diff(v1: str, v2: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """What changed between two policy versions, topic by topic."""
+    from harness.policies import diff
+
+    d = diff(v1, v2)
+    data = d.to_dict()
+    if as_json:
+        return _json(data)
+    t = Table(title=f"Policy diff {v1} → {v2}")
+    for c in ("topic", "before", "after"):
+        t.add_column(c)
+    for ch in data["changes"]:
+        b, a = ch["before"], ch["after"]
+        t.add_row(ch["topic"], f"{b['verdict']} ({b.get('category') or '-'})", f"{a['verdict']} ({a.get('category') or '-'})")
+    out.print(t)
+    for key in ("categories_added", "categories_removed"):
+        if data.get(key):
+            out.print(f"{key.replace('_', ' ')}: {', '.join(data[key])}")
+
+
+# --------------------------------------------------------------------------- suites
+@suites_app.command("list")
+@handle_errors
+def suites_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the suites in datasets/suites."""
+    from harness.suites import list_suites, resolve_suite_path
+    from harness.suites.load import read_card
+
+    rows = []
+    for name in list_suites():
+        card = read_card(resolve_suite_path(name))
+        rows.append({"name": name, "version": card["version"], "description": card.get("description", ""),
+                     "licenses": sorted({str(l.get("license")) for l in card.get("licenses", []) if isinstance(l, dict)})})
+    if as_json:
+        return _json(rows)
+    t = Table(title="Suites")
+    for c in ("name", "version", "licenses", "description"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"], r["version"], ", ".join(r["licenses"]), r["description"])
+    out.print(t)
+
+
+@suites_app.command("show")
+@handle_errors
+def suites_show(
+    name: str,
+    policy: str = typer.Option("2023-02-15", "--policy", help="Policy version the counts are projected under."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a suite's card and its counts per category × label × split under a policy version."""
+    from harness.policies import load_policy
+    from harness.suites import load_suite
+    from harness.suites.cards import suite_summary
+
+    summary = suite_summary(load_suite(name), load_policy(policy))
+    if as_json:
+        return _json(summary)
+    out.print(f"[bold]{summary.get('name', name)}[/] {summary.get('version', '')} — {summary.get('description', '')}")
+    cats = summary.get("categories", {})
+    t = Table(title=f"Counts under {policy} (unsafe/benign per split)")
+    t.add_column("category")
+    splits = ("train", "dev", "test")
+    for sp in splits:
+        t.add_column(sp)
+    for cat, c in cats.items():
+        t.add_row(cat, *(f"{c.get('unsafe', {}).get(sp, 0)}/{c.get('benign', {}).get(sp, 0)}" for sp in splits))
+    out.print(t)
+
+
+@suites_app.command("build")
+@handle_errors
+def suites_build(
+    name: Optional[List[str]] = typer.Option(None, "--name", help="Build only these suites (repeatable)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write here instead of datasets/suites."),
+) -> None:
+    """Rebuild the built-in suites from datasets/sources, deterministically."""
+    from harness.suites.build import build_suites
+
+    paths = build_suites(list(name) if name else None, out_dir=out_dir, progress=True)
+    for n, p in paths.items():
+        out.print(f"built {n}: {p}")
+
+
+@suites_app.command("import")
+@handle_errors
+def suites_import(
+    path: Path = typer.Argument(..., help="The file to import."),
+    fmt: str = typer.Option(..., "--format", help="openai-moderation | xstest | csv | jsonl | parquet"),
+    name: str = typer.Option(..., "--name", help="Name of the new suite."),
+    text_col: Optional[str] = typer.Option(None, "--text-col"),
+    label_col: Optional[str] = typer.Option(None, "--label-col"),
+    category_col: Optional[str] = typer.Option(None, "--category-col"),
+    mapping: Optional[Path] = typer.Option(None, "--mapping", help="YAML/CSV mapping your categories to topics."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write here instead of datasets/suites."),
+) -> None:
+    """Import a suite from a public format or your own CSV/JSONL/Parquet."""
+    from harness.suites.importers import import_suite
+
+    p = import_suite(path, format=fmt, name=name, text_col=text_col, label_col=label_col,
+                     category_col=category_col, mapping=mapping, out_dir=out_dir)
+    out.print(f"imported {name}: {p}")
+
+
+# --------------------------------------------------------------------------- classifiers
+@classifiers_app.command("list")
+@handle_errors
+def classifiers_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the classifiers: built-ins, hosted adapters and installed plugins."""
+    from harness.classifiers.registry import list_classifiers
+
+    rows = list_classifiers()
+    if as_json:
+        return _json(rows)
+    t = Table(title="Classifiers")
+    for c in ("name", "version", "taxonomy", "available", "requirements"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        avail = "yes" if r.get("available") else f"no: {r.get('unavailable_reason', '')}"
+        t.add_row(str(r["name"]), str(r.get("version", "")), str(r.get("taxonomy", "")), avail,
+                  ", ".join(r.get("requirements", []) or []))
+    out.print(t)
+
+
+@classifiers_app.command("train")
+@handle_errors
+def classifiers_train(
+    name: List[str] = typer.Argument(None, help="Trainable classifiers (default: all)."),
+    suite: str = typer.Option("core", "--suite", help="Suite whose train split is used."),
+) -> None:
+    """Retrain the trainable classifiers on a suite's train split (never dev or test)."""
+    from harness.classifiers.training import TRAINABLE, train
+
+    for n in (name or list(TRAINABLE)):
+        path = train(n, suite=suite)
+        out.print(f"trained {n}: {path}")
+
+
+# --------------------------------------------------------------------------- run
+def _print_metrics(result: Any) -> None:
+    df = result.metrics
+    t = Table(title=f"Run {result.run_id}: {result.suite.name} ({len(result.suite)} examples) — macro over covered categories")
+    for c in ("classifier", "policy", "P", "R", "F1", "AP", "errors"):
+        t.add_column(c, justify="right" if c not in ("classifier", "policy") else "left")
+    cov = df[df["covered"]] if "covered" in df else df
+    g = cov.groupby(["classifier", "policy_version"], sort=False)
+    for (clf, pol), part in g:
+        t.add_row(clf, pol, *(f"{part[m].mean():.3f}" for m in ("precision", "recall", "f1", "average_precision")),
+                  str(int(part["n_errors"].max())))
+    out.print(t)
+    if len(result.latency):
+        t = Table(title="Latency (single item, after warm-up) and batch throughput")
+        for c in ("classifier", "p50 ms", "p95 ms", "p99 ms", "items/s", "batch"):
+            t.add_column(c, justify="right" if c != "classifier" else "left")
+        for _, r in result.latency.iterrows():
+            name = r["classifier"] + (f"@{r['binding']}" if r.get("binding") else "")
+            ms = lambda k: f"{1000 * r[k]:.2f}" if k in r and r[k] == r[k] else "-"  # noqa: E731
+            t.add_row(name, ms("p50_s"), ms("p95_s"), ms("p99_s"), f"{r['throughput_items_per_s']:.0f}", str(r["batch_size"]))
+        out.print(t)
+
+
+@app.command("run")
+@handle_errors
+def run(
+    suite: str = typer.Option("core", "--suite", help="Suite name or folder."),
+    classifier: Optional[List[str]] = typer.Option(None, "--classifier", "-c", help="Classifier (repeatable; default: the built-in offline field)."),
+    policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Policy version (repeatable; default: all)."),
+    split: str = typer.Option("test", "--split", help="train | dev | test | all"),
+    restricted_as: str = typer.Option("violation", "--restricted-as", help="violation | allowed: how 'restricted' topics count."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for results/runs (default: results/runs)."),
+    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples for CIs."),
+    seed: int = typer.Option(0, "--seed"),
+    threshold: float = typer.Option(0.5, "--threshold", help="Score at or above which a category is flagged."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    latency_sample: int = typer.Option(200, "--latency-sample", help="Items timed one at a time per classifier (-1: all)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Recompute predictions even when cached."),
+    executor: str = typer.Option("local", "--executor", help="local | dask"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address (default: a LocalCluster)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N examples (smoke runs)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of tables."),
+) -> None:
+    """Run classifiers over a suite and score them under every policy version (the main job)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.results.runs import runs_dir
+    from harness.runner.atomic import ensure_writable_dir
+    from harness.runner.pipeline import RunOptions, run_benchmark
+
+    target = Path(out_dir) if out_dir else runs_dir()
+    ensure_writable_dir(target, what="results folder")
+    opts = RunOptions(split=None if split == "all" else split, restricted_as=restricted_as, threshold=threshold,
+                      n_resamples=n_resamples, seed=seed, batch_size=batch_size, latency_sample=latency_sample,
+                      use_cache=not no_cache, executor=executor, scheduler=scheduler, limit=limit)
+    tasks: dict[str, Any] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as prog:
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = prog.add_task(label, total=total)
+            prog.update(tasks[label], completed=done, total=total)
+
+        result = run_benchmark(suite, classifier or None, policy or None, options=opts, out=target, progress=progress)
+    if as_json:
+        return _json(json.loads(result.metrics.to_json(orient="records")))
+    _print_metrics(result)
+    out.print(f"results: {result.run_dir}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,135 @@
+"""The prediction cache: predictions computed once per (classifier, config, text).
+
+Layout: ``<cache>/<classifier key>/shard-<digest>.parquet``. A classifier key is
+``<name>@<version>-<sha256(config)[:16]>`` (plus the policy version for policy-conditioned
+classifiers); each shard holds one committed batch: ``text_hash``, ``scores`` (list<float32>),
+``error``, ``latency_single_s``, ``latency_batch_s``, ``batch_size``. Shards are written
+atomically (temporary file, then rename), so a run killed at any moment leaves only whole
+batches, and a restart recomputes nothing committed. Reading keeps the first row per text hash,
+so two workers that computed the same text never produce duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.runner.atomic import atomic_path, ensure_writable_dir
+
+
+def text_hash(text: str) -> str:
+    """sha256 of the UTF-8 text, hex, first 32 characters."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    blob = json.dumps(config, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def classifier_key(name: str, version: str, config: dict[str, Any], binding: str = "") -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    key = f"{safe}@{version}-{config_hash(config)}"
+    return f"{key}-{binding}" if binding else key
+
+
+SCHEMA = pa.schema(
+    [
+        ("text_hash", pa.string()),
+        ("scores", pa.list_(pa.float32())),
+        ("error", pa.string()),
+        ("latency_single_s", pa.float64()),
+        ("latency_batch_s", pa.float64()),
+        ("batch_size", pa.int32()),
+    ]
+)
+
+
+@dataclass
+class CachedRow:
+    scores: np.ndarray | None
+    error: str | None
+    latency_single_s: float
+    latency_batch_s: float
+    batch_size: int
+
+
+class PredictionCache:
+    """A folder of committed prediction batches for one classifier key."""
+
+    def __init__(self, root: Path, key: str, *, enabled: bool = True, read: bool = True):
+        self.root = Path(root)
+        self.key = key
+        self.folder = self.root / key
+        self.enabled = enabled
+        #: When False (``--no-cache``) committed rows are ignored and recomputed (still written).
+        self.read = read
+        if enabled:
+            ensure_writable_dir(self.folder, what="prediction cache")
+
+    def shards(self) -> list[Path]:
+        if not self.enabled or not self.read or not self.folder.is_dir():
+            return []
+        return sorted(self.folder.glob("shard-*.parquet"))
+
+    def load(self, wanted: Iterable[str] | None = None) -> dict[str, CachedRow]:
+        """Committed rows by text hash (only those in ``wanted`` when given)."""
+        want = set(wanted) if wanted is not None else None
+        out: dict[str, CachedRow] = {}
+        for shard in self.shards():
+            try:
+                table = pq.read_table(shard)
+            except Exception:  # a torn shard cannot exist (atomic rename); skip foreign files
+                continue
+            cols = table.to_pydict()
+            for i, h in enumerate(cols["text_hash"]):
+                if (want is not None and h not in want) or h in out:
+                    continue
+                sc = cols["scores"][i]
+                out[h] = CachedRow(
+                    scores=np.asarray(sc, dtype=np.float32) if sc is not None else None,
+                    error=cols["error"][i],
+                    latency_single_s=float(cols["latency_single_s"][i]) if cols["latency_single_s"][i] is not None else float("nan"),
+                    latency_batch_s=float(cols["latency_batch_s"][i]) if cols["latency_batch_s"][i] is not None else float("nan"),
+                    batch_size=int(cols["batch_size"][i] or 0),
+                )
+        return out
+
+    def commit(
+        self,
+        hashes: Sequence[str],
+        scores: np.ndarray,
+        errors: Sequence[str | None],
+        latency_single_s: Sequence[float],
+        latency_batch_s: Sequence[float],
+        batch_size: int,
+    ) -> Path | None:
+        """Write one batch as a shard, atomically. Returns the shard path (None when disabled)."""
+        if not self.enabled or len(hashes) == 0:
+            return None
+        digest = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:20]
+        target = self.folder / f"shard-{digest}.parquet"
+        rows_scores = [
+            None if errors[i] is not None else [float(x) for x in scores[i]] for i in range(len(hashes))
+        ]
+        table = pa.table(
+            {
+                "text_hash": list(hashes),
+                "scores": rows_scores,
+                "error": [e if e is None else str(e) for e in errors],
+                "latency_single_s": [float(x) for x in latency_single_s],
+                "latency_batch_s": [float(x) for x in latency_batch_s],
+                "batch_size": [int(batch_size)] * len(hashes),
+            },
+            schema=SCHEMA,
+        )
+        with atomic_path(target) as tmp:
+            pq.write_table(table, tmp)
+        return target
