@@ -315,6 +315,63 @@ def run(
     out.print(f"results: {result.run_dir}")
 
 
+# --------------------------------------------------------------------------- charts, leaderboard, publish
+def _latest_run(run: Optional[str]) -> Any:
+    from harness.errors import InputError, Problem
+    from harness.results.runs import list_runs, load_run
+
+    if run:
+        return load_run(run)
+    runs = list_runs()
+    if not runs:
+        raise InputError(Problem("no stored runs in results/runs; run `policybench run` first", field="run"))
+    return load_run(max(runs, key=lambda p: (p / "manifest.json").stat().st_mtime))
+
+
+@app.command("charts")
+@handle_errors
+def charts(
+    run: Optional[str] = typer.Argument(None, help="Run id or folder (default: the latest run)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the figures (default: <run>/charts)."),
+) -> None:
+    """Write every chart of a run as PNG and SVG."""
+    from harness.charts import write_charts
+
+    stored = _latest_run(run)
+    for p in write_charts(stored, out_dir):
+        out.print(str(p))
+
+
+@app.command("leaderboard")
+@handle_errors
+def leaderboard(
+    run: Optional[str] = typer.Argument(None, help="Run id or folder (default: the latest run)."),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="Folder for leaderboard.{md,json,html}."),
+    rank_by: str = typer.Option("f1", "--rank-by", help="precision | recall | f1 | average_precision"),
+    n_resamples: int = typer.Option(1000, "--n-resamples", help="Paired-bootstrap resamples for ties."),
+) -> None:
+    """Build results/leaderboard.md, .json and a self-contained .html from a stored run."""
+    from harness.results.leaderboard import write_leaderboard
+
+    for kind, p in write_leaderboard(_latest_run(run), out_dir, rank_by=rank_by, n_resamples=n_resamples).items():
+        out.print(f"{kind}: {p}")
+
+
+@app.command("publish")
+@handle_errors
+def publish(
+    suite: str = typer.Option("core", "--suite"),
+    out_dir: Path = typer.Option(Path("results"), "--out", help="The published results folder."),
+    n_resamples: int = typer.Option(1000, "--n-resamples"),
+) -> None:
+    """Regenerate the published results: run every built-in system on the suite under every policy
+    version, then write the leaderboard, the charts and the run itself under results/."""
+    from harness.results.publish import publish as do_publish
+
+    for kind, p in do_publish(suite=suite, out_dir=out_dir, n_resamples=n_resamples, console=err).items():
+        out.print(f"{kind}: {p}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

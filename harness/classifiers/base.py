@@ -57,6 +57,22 @@ class Taxonomy:
     def for_crosswalk(cls, name: str) -> "Taxonomy":
         return cls("crosswalk", crosswalk=name)
 
+    @classmethod
+    def parse(cls, text: str) -> "Taxonomy":
+        """Inverse of :meth:`describe`: ``"policy:2023-02-15"``, ``"topics"``, ``"crosswalk:NAME"``.
+
+        >>> Taxonomy.parse("crosswalk:llama-guard-3") == Taxonomy.for_crosswalk("llama-guard-3")
+        True
+        """
+        kind, _, arg = str(text).partition(":")
+        if kind == "policy" and arg:
+            return cls.for_policy(arg)
+        if kind == "crosswalk" and arg:
+            return cls.for_crosswalk(arg)
+        if kind == "topics":
+            return cls.topics()
+        raise ValueError(f"not a taxonomy: {text!r}")
+
     def describe(self) -> str:
         if self.kind == "policy":
             return f"policy:{self.policy_version}"

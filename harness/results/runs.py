@@ -51,6 +51,41 @@ class StoredRun:
     def truth(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "truth.parquet")
 
+    def to_suite(self):
+        """The scored suite rows as a :class:`harness.suites.Suite` (from ``truth.parquet``)."""
+        from harness.suites import Example, Suite
+
+        df = self.truth()
+        rows = [Example.model_validate({**r, "topics": list(r["topics"])}) for r in df.to_dict("records")]
+        info = self.manifest.get("suite", {})
+        s = Suite.from_examples(info.get("name", "run"), rows, version=str(info.get("version", "0")))
+        s.data_hash = info.get("data_hash", s.data_hash)
+        return s
+
+    def load_predictions(self) -> list:
+        """The stored predictions as :class:`harness.runner.predict.Predictions`, in manifest order."""
+        import numpy as np
+
+        from harness.classifiers.base import Taxonomy
+        from harness.runner.predict import Predictions
+
+        table = pq.read_table(self.path / "predictions.parquet")
+        df = table.to_pandas()
+        out = []
+        for c in self.manifest["classifiers"]:
+            part = df[(df["classifier"] == c["name"]) & (df["binding"] == c["binding"])]
+            scores = np.stack(part["scores"].to_numpy()).astype(np.float32) if len(part) else np.zeros((0, len(c["labels"])), np.float32)
+            out.append(Predictions(
+                name=c["name"], version=c["version"], key=c["cache_key"], binding=c["binding"],
+                labels=list(c["labels"]), taxonomy=Taxonomy.parse(c["taxonomy"]), scores=scores,
+                errors=[e if isinstance(e, str) else None for e in part["error"]],
+                latency_single_s=part["latency_single_s"].to_numpy(float),
+                latency_batch_s=part["latency_batch_s"].to_numpy(float),
+                batch_size=int(c.get("batch_size", 0)), n_computed=int(c.get("n_computed", 0)),
+                n_reused=int(c.get("n_reused", 0)), info=c.get("endpoint", {}),
+            ))
+        return out
+
 
 def save_run(
     folder: Path,

@@ -234,7 +234,7 @@ def run_benchmark(
     if out is not None:
         from harness.results.runs import save_run
 
-        truth = s.to_pandas()[["id", "text", "topics", "label", "split", "source"]]
+        truth = s.to_pandas()
         result.run_dir = save_run(Path(out) / run_id, metrics=metrics_df, latency=lat,
                                   predictions=_predictions_table(s, all_preds), truth=truth, manifest=manifest)
     return result

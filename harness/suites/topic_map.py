@@ -175,6 +175,9 @@ _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+FAMILIES["all"] = tuple(t for t, _ in KEYWORD_RULES if t not in REFINE_ONLY)
+
+
 def keyword_topics(text: str, *, allowed: frozenset[str] | None = None, limit: int = 3) -> list[str]:
     """Return topics whose keyword pattern occurs in ``text``, in rule order.
 

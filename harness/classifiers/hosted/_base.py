@@ -151,12 +151,11 @@ class HostedClassifier(Classifier):
     def _redact(self, text: str) -> str:
         return redact(text, secret_envs=[self.env.api_key] if self.env.api_key else [])
 
-    def _post_each(self, path: str, bodies: Sequence[Any],
-                   parse: Callable[[Any], np.ndarray]) -> tuple[np.ndarray, list[str | None]]:
-        """One request per item: POST each body, parse each reply into a score row."""
-        replies = self.client().post_many(path, bodies)
-        scores = np.zeros((len(bodies), len(self.labels)), dtype=np.float32)
-        errors: list[str | None] = [None] * len(bodies)
+    def _collect(self, replies: Sequence[Reply | RequestFailed],
+                 parse: Callable[[Any], np.ndarray]) -> tuple[np.ndarray, list[str | None]]:
+        """Parse each reply into a score row; a failure or a malformed answer is an error."""
+        scores = np.zeros((len(replies), len(self.labels)), dtype=np.float32)
+        errors: list[str | None] = [None] * len(replies)
         for i, reply in enumerate(replies):
             if isinstance(reply, RequestFailed):
                 errors[i] = str(reply)
@@ -167,6 +166,11 @@ class HostedClassifier(Classifier):
             except MalformedAnswer as exc:
                 errors[i] = self._redact(f"malformed answer: {exc}")
         return scores, errors
+
+    def _post_each(self, path: str, bodies: Sequence[Any],
+                   parse: Callable[[Any], np.ndarray]) -> tuple[np.ndarray, list[str | None]]:
+        """One request per item: POST each body, parse each reply into a score row."""
+        return self._collect(self.client().post_many(path, bodies), parse)
 
     # -- the protocol ------------------------------------------------------------------------
     def _score(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:  # pragma: no cover

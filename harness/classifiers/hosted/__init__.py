@@ -1,0 +1,56 @@
+"""Hosted adapters: classifiers behind an HTTP API.
+
+- ``openai-moderation`` (:class:`OpenAIModeration`): ``POST /v1/moderations``; labels are the
+  API's categories, mapped to topics by the ``openai-moderation-2023`` / ``omni-moderation``
+  crosswalk.
+- ``guard-llm`` (:class:`GuardLLM`): a Llama-Guard-style model on an OpenAI-compatible chat
+  endpoint, prompted with the categories of the policy version under test.
+- ``llm-judge`` (:class:`LLMJudge`): any chat model, given the policy version's text, answering
+  per-category verdicts as JSON.
+
+Keys come from environment variables only (``OPENAI_API_KEY``, ``GUARD_LLM_API_KEY``,
+``JUDGE_API_KEY``) and never appear in ``config()``, ``describe()``, ``endpoint_info()``,
+``repr`` or error messages. Requests share :class:`JsonClient`: bounded concurrency, timeouts,
+retries with backoff on 429/5xx/timeouts (see :class:`HttpOptions`).
+
+Besides ``predict``, each adapter has ``predict_with_errors(texts) -> (scores, errors)`` (a
+failed item gets zeros and a message; the others are unaffected) and ``endpoint_info()`` (the
+model name and ``system_fingerprint`` the endpoint reported, and request counters) for the
+run manifest.
+"""
+
+from harness.classifiers.hosted._base import HostedClassifier, HostedItemErrors, MalformedAnswer
+from harness.classifiers.hosted._http import HttpOptions, JsonClient, RequestFailed, redact
+from harness.classifiers.hosted.guard_llm import GuardLLM, first_token_p_unsafe, parse_guard_answer
+from harness.classifiers.hosted.llm_judge import CategoryVerdict, LLMJudge, parse_judge_answer
+from harness.classifiers.hosted.openai_moderation import (
+    OMNI_MODERATION_CATEGORIES,
+    TEXT_MODERATION_CATEGORIES,
+    OpenAIModeration,
+    moderation_taxonomy,
+)
+from harness.classifiers.registry import register
+
+register("openai-moderation")(OpenAIModeration)
+register("guard-llm")(GuardLLM)
+register("llm-judge")(LLMJudge)
+
+__all__ = [
+    "CategoryVerdict",
+    "GuardLLM",
+    "HostedClassifier",
+    "HostedItemErrors",
+    "HttpOptions",
+    "JsonClient",
+    "LLMJudge",
+    "MalformedAnswer",
+    "OMNI_MODERATION_CATEGORIES",
+    "OpenAIModeration",
+    "RequestFailed",
+    "TEXT_MODERATION_CATEGORIES",
+    "first_token_p_unsafe",
+    "moderation_taxonomy",
+    "parse_guard_answer",
+    "parse_judge_answer",
+    "redact",
+]

@@ -1,0 +1,1 @@
+"""Learned classifiers: TF-IDF and MiniLM logistic regressions over topics, MiniLM zero-shot."""

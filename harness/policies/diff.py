@@ -1,0 +1,111 @@
+"""What changed between two policy versions, topic by topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.policies.load import load_policy
+from harness.policies.model import Policy, is_violation
+
+
+@dataclass(frozen=True)
+class VerdictRef:
+    """A topic's verdict and category in one version."""
+
+    verdict: str
+    category: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "category": self.category}
+
+
+@dataclass(frozen=True)
+class TopicChange:
+    """A topic whose verdict or category differs between the two versions."""
+
+    topic: str
+    before: VerdictRef
+    after: VerdictRef
+
+    @property
+    def verdict_changed(self) -> bool:
+        return self.before.verdict != self.after.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"topic": self.topic, "before": self.before.to_dict(), "after": self.after.to_dict()}
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    """The differences from ``before`` to ``after``.
+
+    ``changes`` lists, in topic order, every topic whose verdict or category changed;
+    ``categories_added`` / ``categories_removed`` are category keys.
+    """
+
+    before: str
+    after: str
+    changes: list[TopicChange] = field(default_factory=list)
+    categories_added: list[str] = field(default_factory=list)
+    categories_removed: list[str] = field(default_factory=list)
+
+    def change(self, topic: str) -> TopicChange | None:
+        """The change for ``topic``, or None if it did not change."""
+        return next((c for c in self.changes if c.topic == topic), None)
+
+    def newly_disallowed(self, *, restricted_as: str = "violation") -> list[str]:
+        """Topics that are violations after but not before."""
+        return [c.topic for c in self.changes
+                if is_violation(c.after.verdict, restricted_as) and not is_violation(c.before.verdict, restricted_as)]
+
+    def newly_allowed(self, *, restricted_as: str = "violation") -> list[str]:
+        """Topics that were violations before but are not after."""
+        return [c.topic for c in self.changes
+                if is_violation(c.before.verdict, restricted_as) and not is_violation(c.after.verdict, restricted_as)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary."""
+        return {
+            "before": self.before,
+            "after": self.after,
+            "changes": [c.to_dict() for c in self.changes],
+            "categories_added": list(self.categories_added),
+            "categories_removed": list(self.categories_removed),
+            "newly_disallowed": self.newly_disallowed(),
+            "newly_allowed": self.newly_allowed(),
+        }
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+
+def diff(v1: str | Policy, v2: str | Policy) -> PolicyDiff:
+    """Compare two versions (ids, files or :class:`Policy` objects).
+
+    Examples
+    --------
+    >>> d = diff("2023-02-15", "2024-01-10")
+    >>> c = d.change("dating_apps")
+    >>> c.before.verdict, c.after.verdict
+    ('disallowed', 'not_mentioned')
+    >>> "dating_apps" in d.newly_allowed(), "defamation" in d.newly_disallowed()
+    (True, True)
+    """
+    a, b = load_policy(v1), load_policy(v2)
+    order = list(a.topics) + [t for t in b.topics if t not in a.topics]
+    changes = []
+    for t in order:
+        va, vb = a.topics.get(t), b.topics.get(t)
+        ra = VerdictRef(va.verdict, va.category) if va else VerdictRef("not_mentioned", None)
+        rb = VerdictRef(vb.verdict, vb.category) if vb else VerdictRef("not_mentioned", None)
+        if ra != rb:
+            changes.append(TopicChange(t, ra, rb))
+    ka, kb = a.category_keys, b.category_keys
+    return PolicyDiff(
+        before=a.id,
+        after=b.id,
+        changes=changes,
+        categories_added=[k for k in kb if k not in ka],
+        categories_removed=[k for k in ka if k not in kb],
+    )

@@ -1,0 +1,244 @@
+"""The policy-version data model: categories, topic verdicts, provenance.
+
+A :class:`Policy` is one version of a usage policy as data. It lists the categories it has
+(a subset of the 14 shared :data:`CATEGORY_KEYS`, each with the version's own title and
+wording) and gives every topic of the shared vocabulary a :class:`TopicVerdict`:
+
+- ``disallowed``: the activity is prohibited;
+- ``restricted``: allowed only with review, disclosure, a licence or human oversight;
+- ``allowed``: explicitly permitted;
+- ``not_mentioned``: the version says nothing about it.
+
+``restricted`` counts as a violation or as allowed depending on the run option
+``restricted_as`` (``"violation"`` or ``"allowed"``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.errors import InputError, Problem
+
+#: The 14 category keys of the reference policy (2023-02-15), shared by all versions.
+CATEGORY_KEYS: tuple[str, ...] = (
+    "illegal",
+    "child",
+    "hate_harass_violence",
+    "malware",
+    "physical_harm",
+    "economic_harm",
+    "fraud_deception",
+    "adult",
+    "political",
+    "privacy",
+    "legal",
+    "financial",
+    "health",
+    "gov_decision",
+)
+
+Verdict = Literal["disallowed", "restricted", "allowed", "not_mentioned"]
+VERDICTS: tuple[str, ...] = ("disallowed", "restricted", "allowed", "not_mentioned")
+RESTRICTED_AS: tuple[str, ...] = ("violation", "allowed")
+
+
+def check_restricted_as(restricted_as: str) -> bool:
+    """Validate ``restricted_as``; True when restricted topics count as violations.
+
+    Examples
+    --------
+    >>> check_restricted_as("violation"), check_restricted_as("allowed")
+    (True, False)
+    """
+    if restricted_as not in RESTRICTED_AS:
+        raise InputError(Problem(
+            f"restricted_as must be one of {', '.join(RESTRICTED_AS)}, not {restricted_as!r}",
+            field="restricted_as"))
+    return restricted_as == "violation"
+
+
+def is_violation(verdict: str, restricted_as: str = "violation") -> bool:
+    """Whether a verdict counts as a violation under the ``restricted_as`` option.
+
+    Examples
+    --------
+    >>> is_violation("restricted"), is_violation("restricted", "allowed")
+    (True, False)
+    """
+    restricted_counts = check_restricted_as(restricted_as)
+    return verdict == "disallowed" or (restricted_counts and verdict == "restricted")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provenance(_Frozen):
+    """Where a version's text comes from and how faithful the file is to it."""
+
+    kind: Literal["verbatim", "reconstructed"]
+    source: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    notes: str = ""
+    caveats: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_source(self) -> "Provenance":
+        if not self.source and not self.sources:
+            raise ValueError("give a 'source' or a list of 'sources'")
+        return self
+
+
+class Category(_Frozen):
+    """One category of a version: a shared key with the version's own title and wording."""
+
+    key: str
+    title: str = Field(min_length=1)
+    description: str = ""
+
+    @field_validator("key")
+    @classmethod
+    def _shared_key(cls, v: str) -> str:
+        if v not in CATEGORY_KEYS:
+            raise ValueError(f"unknown category key {v!r}; use one of: {', '.join(CATEGORY_KEYS)}")
+        return v
+
+
+class TopicVerdict(_Frozen):
+    """What a version says about one topic.
+
+    Examples
+    --------
+    >>> TopicVerdict(verdict="disallowed", category="adult", quote="dating apps").category
+    'adult'
+    """
+
+    verdict: Verdict
+    category: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _category_when_needed(self) -> "TopicVerdict":
+        if self.verdict in ("disallowed", "restricted") and not self.category:
+            raise ValueError(f"a {self.verdict} topic needs a category")
+        return self
+
+
+class Topic(_Frozen):
+    """One entry of the shared topic vocabulary (``datasets/policies/topics.yaml``)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1)
+    description: str = ""
+    reference_category: str | None = None
+
+    @field_validator("reference_category")
+    @classmethod
+    def _shared_key(cls, v: str | None) -> str | None:
+        if v is not None and v not in CATEGORY_KEYS:
+            raise ValueError(f"unknown category key {v!r}; use one of: {', '.join(CATEGORY_KEYS)}")
+        return v
+
+
+class Policy(_Frozen):
+    """One policy version as data.
+
+    Structural problems (a duplicate category, a topic whose category the version does not
+    declare) raise :class:`~harness.errors.InputError` naming the field; the loader adds the
+    file and line. Use :func:`harness.policies.load_policy` to read one.
+
+    Examples
+    --------
+    >>> p = Policy(id="demo", date="2024-01-01", title="Demo",
+    ...            provenance={"kind": "reconstructed", "source": "doctest"},
+    ...            categories=[{"key": "adult", "title": "Adult content"}],
+    ...            topics={"dating_apps": {"verdict": "disallowed", "category": "adult"},
+    ...                    "defamation": {"verdict": "not_mentioned"}})
+    >>> p.category_keys, p.verdict("dating_apps").verdict
+    (('adult',), 'disallowed')
+    >>> p.disallowed_topics("adult")
+    ['dating_apps']
+    """
+
+    id: str = Field(min_length=1)
+    date: _dt.date
+    title: str = Field(min_length=1)
+    provenance: Provenance
+    categories: list[Category] = Field(min_length=1)
+    topics: dict[str, TopicVerdict]
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_str(cls, v: object) -> object:
+        # An unquoted ``id: 2023-02-15`` is read by YAML as a date.
+        return v.isoformat() if isinstance(v, _dt.date) else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Policy":
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for i, c in enumerate(self.categories):
+            if c.key in seen:
+                problems.append(Problem(f"category {c.key!r} is listed twice", field=f"categories.{i}.key"))
+            seen.add(c.key)
+        for topic, v in self.topics.items():
+            if v.category is not None and v.category not in seen:
+                problems.append(Problem(
+                    f"category {v.category!r} is not one of this version's categories "
+                    f"({', '.join(self.category_keys)})",
+                    field=f"topics.{topic}.category"))
+        if problems:
+            raise InputError(problems)
+        return self
+
+    @property
+    def category_keys(self) -> tuple[str, ...]:
+        """The keys of this version's categories, in the version's order."""
+        return tuple(c.key for c in self.categories)
+
+    def category(self, key: str) -> Category:
+        """The category with this key (InputError if this version has none)."""
+        for c in self.categories:
+            if c.key == key:
+                return c
+        raise InputError(Problem(
+            f"policy {self.id} has no category {key!r}; it has: {', '.join(self.category_keys)}",
+            field="category"))
+
+    def verdict(self, topic: str) -> TopicVerdict:
+        """The verdict for ``topic`` (InputError for a topic the version does not list)."""
+        try:
+            return self.topics[topic]
+        except KeyError:
+            raise InputError(Problem(
+                f"unknown topic {topic!r} for policy {self.id}; see datasets/policies/topics.yaml",
+                field="topic")) from None
+
+    def is_violation(self, topic: str, *, restricted_as: str = "violation") -> bool:
+        """Whether ``topic`` is a violation under this version."""
+        return is_violation(self.verdict(topic).verdict, restricted_as)
+
+    def disallowed_topics(self, category: str, *, restricted_as: str = "violation") -> list[str]:
+        """Topics that are violations in ``category`` (restricted ones when ``restricted_as="violation"``).
+
+        A shared category key this version does not have gives ``[]``; any other key is an
+        InputError.
+        """
+        if category not in CATEGORY_KEYS:
+            raise InputError(Problem(
+                f"unknown category key {category!r}; use one of: {', '.join(CATEGORY_KEYS)}",
+                field="category"))
+        counts_restricted = check_restricted_as(restricted_as)
+        wanted = ("disallowed", "restricted") if counts_restricted else ("disallowed",)
+        return [t for t, v in self.topics.items() if v.category == category and v.verdict in wanted]
+
+    def verdict_counts(self) -> Mapping[str, int]:
+        """How many topics have each verdict."""
+        counts = {v: 0 for v in VERDICTS}
+        for v in self.topics.values():
+            counts[v.verdict] += 1
+        return counts

@@ -1,0 +1,294 @@
+"""Readers for the raw public sources in ``datasets/sources/<name>/``.
+
+Each reader turns a source's files into :class:`SourceRow` s: the normalised text, the
+source's own labels, the topics they map to (:mod:`harness.suites.topic_map`), the label and
+how the label was obtained. Row references (``source_row``) are stable: the 0-based data row
+of a CSV/JSONL/JSON list (prefixed by the file when a source has several), the flat 0-based
+index of a nested JSON file, ``<file>:<line>`` (1-based) for curated JSONL.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from harness.errors import InputError, Problem
+from harness.suites.normalize import normalize_text
+from harness.suites.topic_map import SourceMap, keyword_topics, known_topics, load_source_map
+
+CURATED = "policybench-curated"
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One candidate example read from a source, before de-duplication and splitting."""
+
+    source: str
+    source_row: str
+    text: str
+    source_labels: tuple[str, ...]
+    topics: tuple[str, ...]
+    label: str
+    label_provenance: str
+    license: str
+    subset: str = ""      # which part of the source (e.g. "frr", "contrast"); used to pick suites
+    group_hint: str = ""  # rows sharing a hint stay in one split (templates, scenarios)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Licence and attribution of one source, for cards."""
+
+    name: str
+    license: str
+    attribution: str
+    url: str
+    notes: str = ""
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _row(info: SourceInfo, ref: str, text: str, labels: tuple[str, ...], topics: list[str], label: str,
+         provenance: str = "source_label", subset: str = "", hint: str = "") -> SourceRow | None:
+    text = normalize_text(text)
+    if not text or (label == "unsafe" and not topics):
+        return None
+    return SourceRow(info.name, ref, text, labels, tuple(topics), label, provenance, info.license, subset, hint)
+
+
+def read_forbidden_question_set(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "forbidden_question_set.csv")):
+        lab = r["content_policy_name"]
+        yield _row(info, str(i), r["question"], (lab,), m.topics(lab, r["question"]), "unsafe")
+
+
+def read_catqa(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    data = json.loads((d / "catqa_english.json").read_text(encoding="utf-8"))
+    i = 0
+    for cat, subs in data.items():
+        for sub, questions in subs.items():
+            lab = f"{cat}/{sub.rstrip(':').strip()}"
+            for q in questions:
+                yield _row(info, str(i), q, (cat, sub.rstrip(":")), m.topics(lab, q), "unsafe")
+                i += 1
+
+
+def read_jailbreakbench(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "jailbreakbench.csv")):
+        topics = m.topics(r["Category"], r["Goal"], override_key=r["Behavior"])
+        yield _row(info, str(i), r["Goal"], (r["Category"], r["Behavior"]), topics, "unsafe")
+
+
+def read_harmbench(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for part in ("test", "val"):
+        for i, r in enumerate(_csv_rows(d / f"harmbench_{part}.csv")):
+            text = r["Behavior"]
+            if r["FunctionalCategory"] == "contextual" and r["ContextString"].strip():
+                text = r["ContextString"] + "\n\n" + r["Behavior"]
+            lab = r["SemanticCategory"]
+            yield _row(info, f"{part}:{i}", text, (lab, r["FunctionalCategory"]), m.topics(lab, text), "unsafe")
+
+
+def read_strongreject(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "strongreject.csv")):
+        lab = r["category"]
+        yield _row(info, str(i), r["forbidden_prompt"], (lab,), m.topics(lab, r["forbidden_prompt"]), "unsafe")
+
+
+def read_ailuminate(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "airr_official_1.0_demo_en_us_prompt_set_release.csv")):
+        hz = r["hazard"]
+        # spc_* hazards are contextual: the prompt is often an ordinary question and the hazard
+        # lies in an unqualified answer, so the row is kept with its topic but not labelled.
+        label = "unknown" if hz.startswith("spc_") else "unsafe"
+        yield _row(info, str(i), r["prompt_text"], (hz, r["persona"]), m.topics(hz, r["prompt_text"]), label)
+
+
+def read_coconot(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for part, fname in (("eval", "coconot_eval.jsonl"), ("contrast", "coconot_contrast_eval.jsonl"),
+                        ("pref", "coconot_pref.jsonl")):
+        for i, r in enumerate(_jsonl(d / fname)):
+            labels = (r["category"], r["subcategory"])
+            if r["category"] != "Requests with safety concerns":
+                yield _row(info, f"{part}:{i}", r["prompt"], labels, [], "benign", subset=f"{part}-generic")
+                continue
+            label = "unsafe" if part == "eval" else "benign"
+            topics = m.topics(f"{label}:{r['subcategory']}", r["prompt"])
+            yield _row(info, f"{part}:{i}", r["prompt"], labels, topics, label, subset=part)
+
+
+def read_hatecheck(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "test_suite_cases.csv")):
+        func = r["functionality"]
+        topics = m.topics(func if func in m.labels else "*", r["test_case"])
+        if r["direction"] == "directed" and "harassment" not in topics:
+            topics.append("harassment")
+        label = {"hateful": "unsafe", "non-hateful": "benign"}[r["label_gold"]]
+        hint = r["ref_templ_id"] or r["templ_id"]
+        yield _row(info, str(i), r["test_case"], (func, r["target_ident"]), topics, label,
+                   hint=f"templ:{hint}" if hint else "")
+
+
+def read_toxigen(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "toxigen_seed_sentences_unique.csv")):
+        label = {"hate": "unsafe", "neutral": "benign"}[r["label"]]
+        yield _row(info, str(i), r["text"], (r["label"], r["target_group"]), m.topics(r["label"], r["text"]), label)
+
+
+def read_cyberseceval(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    mitre = json.loads((d / "mitre_benchmark_100_per_category.json").read_text(encoding="utf-8"))
+    for i, r in enumerate(mitre):
+        if not r.get("user_prompt"):
+            continue  # 23 upstream objects have no prompt
+        yield _row(info, f"mitre:{i}", r["user_prompt"], (r["category"],), m.topics(r["category"], r["user_prompt"]),
+                   "unsafe", subset="mitre")
+    frr = json.loads((d / "mitre_frr.json").read_text(encoding="utf-8"))
+    for i, r in enumerate(frr):
+        yield _row(info, f"frr:{i}", r["mutated_prompt"], ("frr",), m.topics("frr", r["mutated_prompt"]),
+                   "benign", subset="frr")
+
+
+def read_safetext(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
+    data = json.loads((d / "SafeText.json").read_text(encoding="utf-8"))
+    i = 0
+    for s, (scenario, advice) in enumerate(data.items()):
+        for kind in ("unsafe", "safe"):
+            for a in advice.get(kind, []):
+                label = "unsafe" if kind == "unsafe" else "benign"
+                yield _row(info, str(i), f"{scenario} {a}", (kind,), m.topics(kind, a), label, hint=f"scenario:{s}")
+                i += 1
+
+
+def read_advbench(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
+    for i, r in enumerate(_csv_rows(d / "advbench.csv")):
+        yield _row(info, str(i), r["goal"], (), keyword_topics(r["goal"]), "unsafe", provenance="mapped")
+
+
+def read_harmfulqa(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
+    data = json.loads((d / "harmfulqa.json").read_text(encoding="utf-8"))
+    i = 0
+    for topic, subs in data.items():
+        for sub, questions in subs.items():
+            for q in questions:
+                # rows the keywords cannot map are dropped (_row returns None for no topics)
+                yield _row(info, str(i), q, (topic, sub), keyword_topics(q), "unsafe", provenance="mapped")
+                i += 1
+
+
+def read_curated(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
+    """Every ``*.jsonl`` in ``curated/``: ``{"text", "topics", "label", "note"?}`` per line."""
+    topics_ok = known_topics()
+    problems: list[Problem] = []
+    rows: list[SourceRow] = []
+    for path in sorted(d.glob("*.jsonl")):
+        for lineno, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+            if not raw.strip():
+                continue
+            where = dict(file=str(path), line=lineno)
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                problems.append(Problem(f"not a UTF-8 JSON object: {exc}", **where))
+                continue
+            if not isinstance(obj, dict):
+                problems.append(Problem("expected a JSON object", **where))
+                continue
+            text, topics, label = obj.get("text"), obj.get("topics"), obj.get("label")
+            if not isinstance(text, str) or not text.strip():
+                problems.append(Problem("empty or missing text", field="text", **where))
+            elif not isinstance(topics, list) or not topics or any(t not in topics_ok for t in topics):
+                problems.append(Problem(f"missing or unknown topics {topics!r}", field="topics", **where))
+            elif label not in ("unsafe", "benign"):
+                problems.append(Problem(f"label must be unsafe or benign, not {label!r}", field="label", **where))
+            else:
+                r = _row(info, f"{path.stem}:{lineno}", text, (path.stem,), list(dict.fromkeys(topics)), label,
+                         provenance="curated", subset=path.stem)
+                if r is not None:
+                    rows.append(r)
+    if problems:
+        raise InputError(problems)
+    yield from rows
+
+
+Reader = Callable[[Path, "SourceMap | None", SourceInfo], Iterator["SourceRow | None"]]
+
+#: name → (reader, licence info). Order is the representative priority in de-duplication:
+#: sources listed first win a tie (labelled public sources, then curated, then keyword-mapped).
+SOURCES: dict[str, tuple[Reader, SourceInfo]] = {
+    "forbidden_question_set": (read_forbidden_question_set, SourceInfo(
+        "forbidden_question_set", "MIT", "Shen et al., \"Do Anything Now\" (CCS 2024), (c) 2023 Xinyue Shen",
+        "https://github.com/verazuo/jailbreak_llms", "copied via a third-party mirror; upstream MIT notice added")),
+    "jailbreakbench": (read_jailbreakbench, SourceInfo(
+        "jailbreakbench", "MIT", "Chao et al., JailbreakBench (NeurIPS 2024 D&B), (c) 2023 JailbreakBench Team",
+        "https://github.com/JailbreakBench/jailbreakbench", "copied via andyrdt/refusal_direction")),
+    "harmbench": (read_harmbench, SourceInfo(
+        "harmbench", "MIT", "Mazeika et al., HarmBench (2024), (c) 2024 Center for AI Safety",
+        "https://github.com/centerforaisafety/HarmBench", "copied via andyrdt/refusal_direction")),
+    "strongreject": (read_strongreject, SourceInfo(
+        "strongreject", "MIT", "Souly et al., StrongREJECT (NeurIPS 2024), (c) 2024 Alexandra Souly",
+        "https://github.com/alexandrasouly/strongreject", "copied via andyrdt/refusal_direction")),
+    "catqa": (read_catqa, SourceInfo(
+        "catqa", "Apache-2.0", "Bhardwaj et al., CategoricalHarmfulQA (2024), declare-lab",
+        "https://github.com/declare-lab/red-instruct")),
+    "ailuminate": (read_ailuminate, SourceInfo(
+        "ailuminate", "CC-BY-4.0", "MLCommons AILuminate v1.0 DEMO prompt set (en_US), (c) MLCommons",
+        "https://github.com/mlcommons/ailuminate", "text normalised (NFC, whitespace); spc_* rows labelled unknown")),
+    "coconot": (read_coconot, SourceInfo(
+        "coconot", "MIT", "Brahman et al., CoCoNot (2024), (c) 2024 AI2",
+        "https://github.com/allenai/noncompliance",
+        "prompts only; 'wildchats' prompts come from WildChat and follow its terms")),
+    "hatecheck": (read_hatecheck, SourceInfo(
+        "hatecheck", "CC-BY-4.0", "Röttger et al., HateCheck (ACL 2021)",
+        "https://github.com/paul-rottger/hatecheck-data", "text normalised (NFC, whitespace)")),
+    "toxigen": (read_toxigen, SourceInfo(
+        "toxigen", "MIT AND CDLA-Permissive-2.0", "Hartvigsen et al., ToxiGen (ACL 2022), (c) Microsoft Corporation",
+        "https://github.com/microsoft/TOXIGEN",
+        "research use only: the upstream README says the data is intended for research purposes only")),
+    "cyberseceval": (read_cyberseceval, SourceInfo(
+        "cyberseceval", "MIT", "Meta Purple Llama CyberSecEval (MITRE + FRR), (c) Meta Platforms, Inc. and affiliates",
+        "https://github.com/meta-llama/PurpleLlama")),
+    "safetext": (read_safetext, SourceInfo(
+        "safetext", "MIT", "Levy et al., SafeText (EMNLP 2022), (c) 2022 sharonlevy",
+        "https://github.com/sharonlevy/SafeText")),
+    CURATED: (read_curated, SourceInfo(
+        CURATED, "CC-BY-4.0", "PolicyBench contributors (written new for PolicyBench)",
+        "datasets/sources/curated", "LLM-assisted curation, reviewed for label correctness")),
+    "advbench": (read_advbench, SourceInfo(
+        "advbench", "MIT", "Zou et al., AdvBench (2023), (c) 2023 Andy Zou",
+        "https://github.com/llm-attacks/llm-attacks", "no labels upstream: topics keyword-mapped")),
+    "harmfulqa": (read_harmfulqa, SourceInfo(
+        "harmfulqa", "Apache-2.0", "Bhardwaj & Poria, HarmfulQA (2023), declare-lab",
+        "https://github.com/declare-lab/red-instruct", "no policy labels upstream: topics keyword-mapped, unmapped rows dropped")),
+}
+
+#: Source folder names on disk (the curated source lives in ``curated/``).
+FOLDERS: dict[str, str] = {name: ("curated" if name == CURATED else name) for name in SOURCES}
+
+
+def read_source(name: str, sources_root: Path) -> tuple[list[SourceRow], int]:
+    """Read one source; returns its rows and how many raw rows were dropped (empty / unmappable)."""
+    reader, info = SOURCES[name]
+    folder = sources_root / FOLDERS[name]
+    map_path = folder / "topic_map.yaml"
+    smap = load_source_map(map_path) if map_path.is_file() else None
+    rows, dropped = [], 0
+    try:
+        for r in reader(folder, smap, info):
+            if r is None:
+                dropped += 1
+            else:
+                rows.append(r)
+    except (KeyError, ValueError) as exc:
+        raise InputError(Problem(f"cannot read source: {exc!r}", file=str(folder))) from exc
+    return rows, dropped
