@@ -1,0 +1,43 @@
+"""Policy versions as data: topics, verdicts, diffs, crosswalks and projections.
+
+A policy version (``datasets/policies/<version>.yaml``) gives every topic of the shared
+vocabulary (``datasets/policies/topics.yaml``) a verdict and a category. From that, one suite
+yields a ground truth per version (:func:`project_truth`), and a classifier's scores over its
+own labels become scores per category of any version (:func:`label_category_matrix`,
+:func:`project_scores`).
+
+Examples
+--------
+>>> from harness.policies import diff, load_policy
+>>> load_policy("2023-02-15").verdict("mlm").verdict
+'disallowed'
+>>> "mlm" in diff("2023-02-15", "2024-01-10").newly_allowed()
+True
+"""
+
+from harness.policies.crosswalk import Crosswalk, CrosswalkLabel, list_crosswalks, load_crosswalk
+from harness.policies.diff import PolicyDiff, TopicChange, VerdictRef, diff
+from harness.policies.load import list_versions, load_policy, parse_policy
+from harness.policies.model import (
+    CATEGORY_KEYS,
+    RESTRICTED_AS,
+    VERDICTS,
+    Category,
+    Policy,
+    Provenance,
+    Topic,
+    TopicVerdict,
+    check_restricted_as,
+    is_violation,
+)
+from harness.policies.projection import label_category_matrix, project_scores, project_truth, topic_category_matrix
+from harness.policies.topics import load_topics, topic_index, topic_keys
+
+__all__ = [
+    "CATEGORY_KEYS", "RESTRICTED_AS", "VERDICTS",
+    "Category", "Crosswalk", "CrosswalkLabel", "Policy", "PolicyDiff", "Provenance", "Topic",
+    "TopicChange", "TopicVerdict", "VerdictRef",
+    "check_restricted_as", "diff", "is_violation", "label_category_matrix", "list_crosswalks",
+    "list_versions", "load_crosswalk", "load_policy", "load_topics", "parse_policy",
+    "project_scores", "project_truth", "topic_category_matrix", "topic_index", "topic_keys",
+]

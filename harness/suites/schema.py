@@ -12,6 +12,7 @@ Policies turn topics into per-category ground truth (see :meth:`harness.suites.S
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,6 +24,9 @@ LabelProvenance = Literal["source_label", "mapped", "curated"]
 LABELS: tuple[str, ...] = ("unsafe", "benign", "unknown")
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 PROVENANCES: tuple[str, ...] = ("source_label", "mapped", "curated")
+
+#: The longest text a suite may hold (characters); ``POLICYBENCH_MAX_TEXT_CHARS`` overrides.
+MAX_TEXT_CHARS = int(os.environ.get("POLICYBENCH_MAX_TEXT_CHARS", "1000000"))
 
 #: Columns of a suite's data file, in order.
 COLUMNS: tuple[str, ...] = (
@@ -66,6 +70,11 @@ class Example(BaseModel):
     def _text_not_empty(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("text is empty")
+        if len(v) > MAX_TEXT_CHARS:
+            raise ValueError(
+                f"text is {len(v):,} characters; the limit is {MAX_TEXT_CHARS:,} "
+                "(set POLICYBENCH_MAX_TEXT_CHARS to raise it)"
+            )
         return v
 
     @field_validator("source_row", mode="before")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -175,6 +176,14 @@ def read_advbench(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[So
         yield _row(info, str(i), r["goal"], (), keyword_topics(r["goal"]), "unsafe", provenance="mapped")
 
 
+#: HarmfulQA questions that are not requests to do harm (history questions, safety, recovery):
+#: the keyword mapper would give them a harmful topic, so they are dropped.
+_NOT_A_HARMFUL_REQUEST = re.compile(
+    r"^(did|was|were|is|are|why did|who|when)\b|\b(safely|protect(ing)? (myself|yourself|oneself|against|from)"
+    r"|prevent\w*|defend against|detect\w*|recover\w* from|treat\w* (\w+ )?addiction|cope with|support (a|someone))\b",
+    re.IGNORECASE)
+
+
 def read_harmfulqa(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
     data = json.loads((d / "harmfulqa.json").read_text(encoding="utf-8"))
     i = 0
@@ -182,7 +191,8 @@ def read_harmfulqa(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[S
         for sub, questions in subs.items():
             for q in questions:
                 # rows the keywords cannot map are dropped (_row returns None for no topics)
-                yield _row(info, str(i), q, (topic, sub), keyword_topics(q), "unsafe", provenance="mapped")
+                topics = [] if _NOT_A_HARMFUL_REQUEST.search(q) else keyword_topics(q)
+                yield _row(info, str(i), q, (topic, sub), topics, "unsafe", provenance="mapped")
                 i += 1
 
 

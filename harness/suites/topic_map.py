@@ -65,6 +65,7 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
                            + r"(child|kid|toddler|infant|baby)\b|\b(child|kid|children)'?s? (emotions|needs)"),
     ("terrorism", r"terroris|extremis|jihad|radicali[sz]|suicide (vest|bomb)|\bisis\b|al[- ]qaeda|insurgen"),
     ("cbrn_weapons", r"\b(chemical|biological|bio|nuclear|radiological|dirty)[- ](weapon|bomb|agent|warfare)"
+                     r"|(deadly|lethal|engineer\w*|weaponi[sz]\w*) (\w+ )?(virus|pathogen|disease|bacteri)"
                      r"|nerve (agent|gas)|\bsarin\b|anthrax|\bricin\b|smallpox|bioweapon|uranium|plutonium"
                      r"|mustard gas|\bvx\b|pathogen|toxin"),
     ("weapons", r"\bbombs?\b|explosiv|firearm|\bguns?\b|rifle|pistol|ammunition|grenade|silencer|\bweapon"
@@ -78,7 +79,8 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
     ("eating_disorders", r"anorex|bulimi|\bstarv\w*|\bpurg(e|ing)\b|pro-ana|extreme diet|eating disorder"),
     ("violent_crime", r"\bmurder|\bkill\b|\bkilling\b|assassinat|kidnap|\bassault|\barson|\bpoison|hit ?m[ae]n\b"
                       r"|mass shooting|\bstab\b|\bstabbing|\battack (someone|people|a person)|shoot up"),
-    ("property_crime", r"\bsteal|\bstolen\b|\btheft\b|shoplift|burglar|\brob\b|\brobb(ing|ery)|break into "
+    ("property_crime", r"\bsteal(s|ing)?\b(?!\s+(\w+\s+){0,3}(information|data|identit\w*|credentials|passwords?"
+                       r"|login|records|secrets|intellectual|research|ideas?|work))|\bstolen\b|\btheft\b|shoplift|burglar|\brob\b|\brobb(ing|ery)|break into "
                        r"(a|an|someone'?s) (house|home|car|store)|vandali|pickpocket|hotwire"),
     ("illegal_drugs", r"\bdrugs?\b|cocaine|heroin|\bmeth\b|methamphetamine|fentanyl|\blsd\b|mdma|ecstasy"
                       r"|opioid|narcotic|marijuana|cannabis|controlled substance|crack cocaine"),
@@ -92,19 +94,21 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
                         r"|embezzl|kickback|shell compan|hide (income|assets)"),
     ("ip_infringement", r"copyright|\bpira(te|ted|cy|ting)\b|torrent|\bdrm\b|trademark|intellectual property"
                         r"|watermark|crack (a |the )?software"),
-    ("hate", r"\bhate\b|hatred|hateful|racis|\bracial|ethnic|religio|muslim|\bjew|islam|immigrant|lgbt|\bgays?\b"
-             r"|lesbian|transgender|sexis|misogyn|homophob|xenophob|antisemit|\bslurs?\b|discriminat|supremac"
-             r"|\bnazi|minorit(y|ies)|\bdisabilit"),
+    ("hate", r"\bhate\b|hatred|hateful|racis|sexis|misogyn|homophob|transphob|xenophob|antisemit|islamophob"
+             r"|\bslurs?\b|discriminat|supremac|\bnazi|derogatory|(against|inferior|superior)\w* (to )?(a |the |certain |"
+             r"particular |specific )?(group|race|religio|ethnic|minorit|gender|women|immigrants)"),
     ("harassment", r"harass|\bbull(y|ies|ying)|cyberbull|intimidat|threat(en)?|humiliat|\btroll|\binsult"
                    r"|\bdemean|ridicul|body sham|degrad|blackmail|\bmock"),
     ("violence_glorification", r"glorif|\b(promot|incit|encourag)\w* (\w+ ){0,2}violen|gore\b|\btorture|gang violence"
                                r"|gun violence|violence against|violent (content|video|acts?)|genocide"),
     ("defamation", r"defam|\blibel|slander|false (rumou?rs?|allegations?|accusations?|claims about)"
                    r"|(damage|ruin|tarnish|harm) (\w+ ){0,3}reputation|smear|discredit"),
-    ("malware", r"malware|\bvirus|ransomware|trojan|keylogger|spyware|\bworms?\b|botnet|rootkit|backdoor|adware"
+    ("malware", r"malware|computer virus|\bvirus\b(?=.*\b(computer|software|antivirus|file|network|e-?mail|device|system))"
+                r"|ransomware|trojan|keylogger|spyware|\bworms?\b|botnet|rootkit|backdoor|adware"
                 r"|malicious (code|software|program|script|payload)|cryptojack"),
-    ("hacking_intrusion", r"\bhack|crack\w* (\w+ )?passwords?|password crack|vulnerabilit|\bexploit (a|the) "
-                          r"(flaw|bug|system)|\bddos\b|denial[- ]of[- ]service|sql injection|brute[- ]force"
+    ("hacking_intrusion", r"\bhack|crack\w* (\w+ )?passwords?|password crack|(software|system|network|server|web|app"
+                          r"|code|device|iot|security) vulnerabilit|vulnerabilit\w* in (a |the )?(\w+ )?(software|system"
+                          r"|network|server|website|app|code|device|database)|\bexploit (a|the) (flaw|bug|system)|\bddos\b|denial[- ]of[- ]service|sql injection|brute[- ]force"
                           r"|unauthori[sz]ed access|bypass\w* (\w+ )?(security|authentication|antivirus|firewall)"
                           r"|\bbreach|zero[- ]day|privilege escalation"),
     ("safeguard_circumvention", r"jailbreak|bypass\w* (the |your |its )?(ai|safety|content) (filter|guardrail|restriction)"
@@ -170,9 +174,20 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
                             r"|border (control|patrol)|refugee"),
 )
 
+#: Extra patterns used only when refining inside a labelled family (``allowed`` given): words
+#: that name a group or a field are evidence only once the source label says what the row is.
+REFINE_ONLY_RULES: tuple[tuple[str, str], ...] = (
+    ("hate", r"\bracial|ethnic|religio|muslim|\bjew|islam|immigrant|lgbt|\bgays?\b|lesbian|transgender"
+             r"|minorit(y|ies)|\bdisabilit|\brace\b|women|black people"),
+    ("violent_crime", r"\bviolen|\bharm (someone|others|people|a person)|physical(ly)? (harm|hurt|attack)"),
+)
+
 _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (topic, re.compile(rx, re.IGNORECASE)) for topic, rx in KEYWORD_RULES
 )
+_REFINE_COMPILED: dict[str, re.Pattern[str]] = {
+    topic: re.compile(rx, re.IGNORECASE) for topic, rx in REFINE_ONLY_RULES
+}
 
 
 FAMILIES["all"] = tuple(t for t, _ in KEYWORD_RULES if t not in REFINE_ONLY)
@@ -208,7 +223,8 @@ def keyword_topics(text: str, *, allowed: frozenset[str] | None = None, limit: i
                 continue
         elif topic not in allowed:
             continue
-        if rx.search(text):
+        if rx.search(text) or (allowed is not None and topic in _REFINE_COMPILED
+                               and _REFINE_COMPILED[topic].search(text)):
             found.append(topic)
             if len(found) >= limit:
                 break
@@ -277,13 +293,32 @@ def known_topics() -> frozenset[str]:
     """The topic keys of ``datasets/policies/topics.yaml``."""
     from harness.paths import policies_dir
 
-    return _known_topics(str(policies_dir() / "topics.yaml"))
+    return frozenset(k for k, _ in _topic_table(str(policies_dir() / "topics.yaml")))
+
+
+def reference_categories() -> dict[str, str | None]:
+    """``topic -> reference_category`` from ``topics.yaml`` (orientation only; policies decide)."""
+    from harness.paths import policies_dir
+
+    return dict(_topic_table(str(policies_dir() / "topics.yaml")))
+
+
+_KEY_LINE = re.compile(r"^\s*-\s*key:\s*([a-z][a-z0-9_]*)\s*$")
+_REF_LINE = re.compile(r"^\s*reference_category:\s*([a-z_]+|null|~)?\s*$")
 
 
 @lru_cache(maxsize=4)
-def _known_topics(path: str) -> frozenset[str]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return frozenset(t["key"] for t in data["topics"])
+def _topic_table(path: str) -> tuple[tuple[str, str | None], ...]:
+    # Read line by line rather than with a YAML parser: only ``key`` and ``reference_category``
+    # are needed, and free-text descriptions must not be able to break suite building.
+    out: list[tuple[str, str | None]] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if m := _KEY_LINE.match(line):
+            out.append((m.group(1), None))
+        elif (m := _REF_LINE.match(line)) and out:
+            ref = m.group(1)
+            out[-1] = (out[-1][0], None if ref in (None, "null", "~") else ref)
+    return tuple(out)
 
 
 def load_source_map(path: Path) -> SourceMap:

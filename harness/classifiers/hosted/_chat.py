@@ -137,7 +137,7 @@ class ChatPolicyClassifier(HostedClassifier):
             return None
         text = str(failure).lower()
         for name in self.optional_params:
-            if name not in self._dropped and name in text:
+            if name in text:
                 return name
         return None
 

@@ -1,20 +1,15 @@
 """Read what a prompt needs from a policy version: its categories and the topics it disallows.
 
 Works on a :class:`harness.policies.Policy` and on any object with the same attributes (``id``,
-``title``, ``category_keys``, ``categories`` with ``key``/``title``/``description``, and either
-``topics`` — entries with ``verdict``, ``category`` and an optional ``quote`` — or
-``verdict(topic)``), so prompts can be built and tested without the policy files.
+``title``, ``category_keys``, ``categories`` with ``key``/``title``/``description``, and
+``topics``: a mapping of topic key to an entry with ``verdict``, ``category`` and an optional
+``quote``), so prompts can be built and tested without the policy files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Mapping
-
-import yaml
-
-from harness.paths import datasets_dir
 
 
 @dataclass(frozen=True)
@@ -35,19 +30,19 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def _text(value: Any) -> str:
-    """A value as one line of text: enums by their value, whitespace collapsed."""
-    value = getattr(value, "value", value)
+    """A value as one line of text, whitespace collapsed."""
     return " ".join(str(value).split()) if value is not None else ""
 
 
-@lru_cache(maxsize=1)
 def _topic_titles() -> dict[str, str]:
-    path = datasets_dir() / "policies" / "topics.yaml"
+    """Topic titles from the shared vocabulary (keys stand in if it cannot be read)."""
+    from harness.errors import PolicyBenchError
+    from harness.policies import load_topics
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}  # titles are a nicety: fall back to topic keys
-    return {t["key"]: t.get("title", t["key"]) for t in data.get("topics", []) if "key" in t}
+        return {t.key: t.title for t in load_topics()}
+    except PolicyBenchError:
+        return {}
 
 
 def _topic_entries(policy: Any) -> list[tuple[str, Any]]:
@@ -57,10 +52,7 @@ def _topic_entries(policy: Any) -> list[tuple[str, Any]]:
         return [(str(k), v) for k, v in topics.items()]
     if isinstance(topics, (list, tuple)):
         return [(str(_get(t, "key") or _get(t, "topic")), t) for t in topics]
-    verdict = getattr(policy, "verdict", None)
-    if not callable(verdict):
-        return []
-    return [(key, verdict(key)) for key in _topic_titles()]
+    return []
 
 
 def policy_categories(policy: Any) -> list[CategoryText]:
@@ -83,8 +75,6 @@ def policy_categories(policy: Any) -> list[CategoryText]:
     by_cat: dict[str, list[tuple[str, str]]] = {k: [] for k in keys}
     for topic, entry in _topic_entries(policy):
         if entry is None:
-            continue
-        if isinstance(entry, str):  # verdict(topic) returned only the verdict: no category known
             continue
         if _text(_get(entry, "verdict")) != "disallowed":
             continue
