@@ -171,7 +171,7 @@ def test_config_follows_the_policy_text(server):
     c = GuardLLM("llama-guard3", base_url=server.base_url).for_policy(changed)
     assert a.config()["policy"] == "2099-01-01" and a.config()["prompt_template_version"] == "llama-guard-3/1"
     assert a.config() == b.config()  # the title is not in the guard prompt
-    assert a.config()["policy_text_sha256"] != c.config()["policy_text_sha256"]
+    assert a.config()["prompt_sha256"] != c.config()["prompt_sha256"]
     assert "api_key" not in str(a.config()).lower()
 
 

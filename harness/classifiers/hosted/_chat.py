@@ -3,7 +3,8 @@
 A :class:`ChatPolicyClassifier` is unbound until :meth:`~ChatPolicyClassifier.for_policy` gives it
 a policy version; its labels are then that version's category keys (taxonomy
 ``policy:<version>``) and its prompt is filled with that version's text. A hash of the filled
-policy part of the prompt is in :meth:`config`, so editing a policy's text changes the cache key.
+prompt (all but the text under test) is in :meth:`config`, so editing a policy's wording
+changes the cache key.
 
 Optional request parameters that some servers reject (``logprobs``, ``response_format``) are
 dropped for the rest of the run when the server answers HTTP 400 naming them, and the item is
@@ -94,6 +95,10 @@ class ChatPolicyClassifier(HostedClassifier):
     def render_policy(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def prompt_fingerprint(self) -> str:
+        """Everything the prompt holds except the text under test (hashed into config())."""
+        return self._policy_text
+
     def _require_policy(self) -> None:
         if self.policy is None:
             raise ClassifierError(
@@ -111,7 +116,8 @@ class ChatPolicyClassifier(HostedClassifier):
         out.update({
             "prompt_template_version": self.prompt_template_version,
             "policy": policy_id(self.policy) if self.policy is not None else None,
-            "policy_text_sha256": hashlib.sha256(self._policy_text.encode()).hexdigest()[:16],
+            "prompt_sha256": (hashlib.sha256(self.prompt_fingerprint().encode()).hexdigest()[:16]
+                              if self.policy is not None else None),
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         })

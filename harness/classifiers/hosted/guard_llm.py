@@ -180,6 +180,9 @@ class GuardLLM(ChatPolicyClassifier):
             lines.append(f"S{i}: {title}. {c.description}".rstrip())
         return "\n".join(lines)
 
+    def prompt_fingerprint(self) -> str:
+        return GUARD_TEMPLATE.format(categories=self._policy_text, text="{text}")
+
     def prompt(self, text: str) -> str:
         """The filled guard prompt for ``text``."""
         self._require_policy()

@@ -142,6 +142,9 @@ class LLMJudge(ChatPolicyClassifier):
                     lines.append(f'    - {title}: "{quote}"' if quote else f"    - {title}")
         return "\n".join(lines)
 
+    def prompt_fingerprint(self) -> str:
+        return self.system_prompt() + "\n" + USER_TEMPLATE
+
     def system_prompt(self) -> str:
         """The system message: the policy version's text and the answer format."""
         self._require_policy()

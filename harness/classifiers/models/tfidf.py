@@ -56,12 +56,6 @@ def _vectorizer(params: dict[str, Any], vocabulary: dict[str, int] | None = None
     return TfidfVectorizer(dtype=np.float32, **p)
 
 
-def _features(vecs: dict[str, Any], texts: Sequence[str]) -> Any:
-    import scipy.sparse as sp
-
-    return sp.hstack([vecs[k].transform(texts) for k in VECTORIZERS], format="csr", dtype=np.float32)
-
-
 def fit(texts: Sequence[str], Y: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, Any], _linear.LinearHead]:
     """Fit the vectorisers and heads (deterministic for the same inputs)."""
     import scipy.sparse as sp
