@@ -146,3 +146,17 @@ def test_key_never_leaks(server, monkeypatch):
     for text in [*errors, str(info.value), repr(info.value), repr(judge), str(judge.config()),
                  str(judge.describe()), str(judge.endpoint_info())]:
         assert "SECRET" not in text
+
+
+def test_prompts_follow_the_real_policy_versions():
+    """Built from datasets/policies: every version binds, and a changed verdict changes the prompt."""
+    from harness.policies import list_versions, load_policy
+
+    judges = {v: LLMJudge("m", base_url="http://127.0.0.1:9").for_policy(load_policy(v)) for v in list_versions()}
+    assert {"2023-02-15", "2024-01-10"} <= set(judges)
+    old, new = judges["2023-02-15"].system_prompt(), judges["2024-01-10"].system_prompt()
+    assert 'Multi-level marketing: "Multi-level marketing"' in old  # mlm is disallowed in 2023-02-15 ...
+    assert "Multi-level marketing" not in new  # ... and not mentioned in 2024-01-10
+    assert len({j.config()["prompt_sha256"] for j in judges.values()}) == len(judges)
+    for v, j in judges.items():
+        assert j.labels == load_policy(v).category_keys and j.taxonomy.describe() == f"policy:{v}"

@@ -46,6 +46,8 @@ def test_model_decides_taxonomy_and_labels(server):
     assert sorted(text.labels) == sorted(TEXT_MODERATION) and sorted(omni.labels) == sorted(OMNI_MODERATION)
     scores = text.predict(["<violence/graphic>"])
     assert scores.shape == (1, 11) and scores[0, list(text.labels).index("violence/graphic")] > 0.5
+    old = _clf(server, "text-moderation-005")
+    assert old.taxonomy.describe() == "crosswalk:openai-moderation-2022" and len(old.labels) == 7
     with pytest.raises(InputError, match="unknown moderation model"):
         OpenAIModeration("gpt-4o", base_url=server.base_url)
 
@@ -121,6 +123,15 @@ def test_available_names_the_env_var(monkeypatch):
     assert OpenAIModeration.available() == (True, "")
 
 
+def test_predict_without_key_stops_with_the_env_var_name(server, monkeypatch):
+    from harness.errors import ClassifierError
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(ClassifierError, match="OPENAI_API_KEY"):
+        _clf(server).predict_with_errors(["x"])
+    assert server.requests == []
+
+
 def test_base_url_and_model_from_environment(server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
     monkeypatch.setenv("OPENAI_MODERATION_MODEL", "text-moderation-stable")
@@ -133,9 +144,27 @@ def test_base_url_and_model_from_environment(server, monkeypatch):
 def test_endpoint_info_reports_model(server):
     clf = _clf(server)
     clf.predict(["a"])
+    clf.close()  # counters survive closing the connections
     info = clf.endpoint_info()
-    assert info["reported_model"] == "omni-moderation-latest-fake-build"
+    assert info["reported_model"] == "omni-moderation-latest-fake-build" and info["requests"] == 1
     assert info["requested_model"] == "omni-moderation-latest" and info["base_url"] == server.base_url
+
+
+def test_auth_failure_is_not_split_per_item(server):
+    server.faults.append(Fault("@batch@", status=401))
+    clf = _clf(server, request_batch=8)
+    _, errors = clf.predict_with_errors(["@batch@ a", "b", "c"])
+    assert all("HTTP 401" in e for e in errors)
+    assert len(server.requests) == 1  # no retry, no re-send item by item
+
+
+def test_http_shortcuts_and_credentials_in_the_url(server):
+    clf = OpenAIModeration(base_url="http://user:pw@127.0.0.1:9/?token=abc", concurrency=2, timeout=3.0,
+                           max_attempts=1)
+    assert (clf.options.concurrency, clf.options.read_timeout, clf.options.max_attempts) == (2, 3.0, 1)
+    shown = [str(clf.config()), repr(clf), str(clf.endpoint_info()), repr(clf.client())]
+    assert all("pw" not in t and "abc" not in t for t in shown)
+    assert clf.config()["base_url"] == "http://127.0.0.1:9"
 
 
 def test_key_never_leaks(server):
@@ -164,11 +193,10 @@ def test_labels_match_the_crosswalk_when_present():
     load = getattr(pol, "load_crosswalk", None)
     if load is None:
         pytest.skip("harness.policies.load_crosswalk not available yet")
-    for model in ("text-moderation-007", "omni-moderation-latest"):
+    for model in ("text-moderation-004", "text-moderation-007", "omni-moderation-latest"):
         clf = OpenAIModeration(model, base_url="http://127.0.0.1:9")
         try:
             cw = load(clf.taxonomy.crosswalk)
         except Exception as exc:  # noqa: BLE001 - the file may not be written yet
             pytest.skip(f"crosswalk {clf.taxonomy.crosswalk} not loadable: {exc}")
-        labels = getattr(cw, "labels", None) or getattr(cw, "mapping", None) or cw
-        assert set(labels) == set(clf.labels)
+        assert set(cw.labels_keys) == set(clf.labels)

@@ -59,13 +59,12 @@ def policy_view(policy: Any = None, *, restricted_as: str = "violation") -> Poli
 
     refs = reference_categories()
     if policy is None:
-        try:
-            from harness.policies import load_policy
-        except ImportError:
-            load_policy = None
-        if load_policy is None:
+        versions = _policy_versions()
+        if REFERENCE_POLICY not in versions:
             cats = tuple(dict.fromkeys(c for c in refs.values() if c))
             return PolicyView(REFERENCE_POLICY, cats, dict(refs), {t: c is not None for t, c in refs.items()})
+        from harness.policies import load_policy
+
         policy = load_policy(REFERENCE_POLICY)
     from harness.policies.model import is_violation
 
@@ -80,6 +79,44 @@ def policy_view(policy: Any = None, *, restricted_as: str = "violation") -> Poli
         topic_category[t] = v.category
         violation[t] = is_violation(v.verdict, restricted_as)
     return PolicyView(str(policy.id), tuple(policy.category_keys), topic_category, violation)
+
+
+def _policy_versions() -> list[str]:
+    try:
+        from harness.policies import list_versions
+    except ImportError:
+        return []
+    return [str(v) for v in list_versions()]
+
+
+#: Used when no policy files exist yet: the topics the issue names as changing between versions.
+FALLBACK_DRIFT_TOPICS: tuple[str, ...] = (
+    "dating_apps", "mlm", "payday_lending", "military_warfare", "pseudo_pharmaceuticals",
+    "medical_diagnosis_treatment", "tailored_legal_advice", "tailored_financial_advice",
+    "emotion_inference_workplace", "defamation", "adult_sexual_content", "adult_industries",
+    "election_interference", "safeguard_circumvention", "social_scoring", "critical_infrastructure",
+)
+
+
+def drift_topics() -> list[str]:
+    """Topics whose verdict differs between any two policy versions, sorted.
+
+    Read from ``datasets/policies/*.yaml`` through ``harness.policies``; before any policy
+    file exists, :data:`FALLBACK_DRIFT_TOPICS`.
+    """
+    versions = _policy_versions()
+    if len(versions) < 2:
+        return sorted(FALLBACK_DRIFT_TOPICS)
+    from harness.policies import load_policy
+    from harness.suites.topic_map import known_topics
+
+    policies = [load_policy(v) for v in versions]
+    out = []
+    for t in sorted(known_topics()):
+        verdicts = {p.topics[t].verdict if t in p.topics else "not_mentioned" for p in policies}
+        if len(verdicts) > 1:
+            out.append(t)
+    return out
 
 
 def _zero() -> dict[str, int]:
@@ -171,8 +208,10 @@ def render_readme(card: Mapping[str, Any], table: Mapping[str, Any], *, extra: s
     if extra:
         lines += [extra.strip(), ""]
     tot = table["totals"]
-    lines += [f"Examples: **{tot['examples']}**; built by `{card['build']['generator']}` "
-              f"(seed `{card['build']['seed']}`) from `datasets/sources/`. Counts below are under the "
+    build = card["build"]
+    origin = f"from `{build['input']}`" if build.get("input") else "from `datasets/sources/`"
+    seed = f" (seed `{build['seed']}`)" if build.get("seed") else ""
+    lines += [f"Examples: **{tot['examples']}**; built by `{build['generator']}`{seed} {origin}. Counts below are under the "
               f"reference policy `{card['reference_policy']}`: an unsafe example counts toward the categories in "
               "which one of its topics is disallowed, a benign (contrast) example toward the categories of the "
               "topics it imitates; one example can count in several categories.", ""]

@@ -78,7 +78,7 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
                   r"|overdos|hurt (myself|yourself|oneself)"),
     ("eating_disorders", r"anorex|bulimi|\bstarv\w*|\bpurg(e|ing)\b|pro-ana|extreme diet|eating disorder"),
     ("violent_crime", r"\bmurder|\bkill\b|\bkilling\b|assassinat|kidnap|\bassault|\barson|\bpoison|hit ?m[ae]n\b"
-                      r"|mass shooting|\bstab\b|\bstabbing|\battack (someone|people|a person)|shoot up"),
+                      r"|mass shooting|\bstab\b|\bstabbing|\battack (someone|people|a person)|\bshoot\b|strangl"),
     ("property_crime", r"\bsteal(s|ing)?\b(?!\s+(\w+\s+){0,3}(information|data|identit\w*|credentials|passwords?"
                        r"|login|records|secrets|intellectual|research|ideas?|work))|\bstolen\b|\btheft\b|shoplift|burglar|\brob\b|\brobb(ing|ery)|break into "
                        r"(a|an|someone'?s) (house|home|car|store)|vandali|pickpocket|hotwire"),
@@ -91,7 +91,7 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
     ("sexual_violence", r"\brap(e|ed|ing|ist)\b|sexual(ly)? (assault|abuse|coerc|harass|exploit)|revenge porn"
                         r"|non-?consensual|sextort|date rape|molest"),
     ("financial_crime", r"launder|tax (evasion|fraud)|evad\w* tax|avoid paying tax|\bbrib|insider (trading|information)"
-                        r"|embezzl|kickback|shell compan|hide (income|assets)"),
+                        r"|embezzl|kickback|shell compan|hide (income|assets)|\bextort"),
     ("ip_infringement", r"copyright|\bpira(te|ted|cy|ting)\b|torrent|\bdrm\b|trademark|intellectual property"
                         r"|watermark|crack (a |the )?software"),
     ("hate", r"\bhate\b|hatred|hateful|racis|sexis|misogyn|homophob|transphob|xenophob|antisemit|islamophob"

@@ -25,6 +25,7 @@ from harness.classifiers.hosted.guard_llm import GuardLLM, first_token_p_unsafe,
 from harness.classifiers.hosted.llm_judge import CategoryVerdict, LLMJudge, parse_judge_answer
 from harness.classifiers.hosted.openai_moderation import (
     OMNI_MODERATION_CATEGORIES,
+    TEXT_MODERATION_2022_CATEGORIES,
     TEXT_MODERATION_CATEGORIES,
     OpenAIModeration,
     moderation_taxonomy,
@@ -47,6 +48,7 @@ __all__ = [
     "OMNI_MODERATION_CATEGORIES",
     "OpenAIModeration",
     "RequestFailed",
+    "TEXT_MODERATION_2022_CATEGORIES",
     "TEXT_MODERATION_CATEGORIES",
     "first_token_p_unsafe",
     "moderation_taxonomy",

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from harness.classifiers.base import Classifier, check_scores
-from harness.classifiers.hosted._http import HttpOptions, JsonClient, Reply, RequestFailed, redact
+from harness.classifiers.hosted._http import HttpOptions, JsonClient, Reply, RequestFailed, public_url, redact
 from harness.errors import ClassifierError
 
 
@@ -75,14 +75,15 @@ class HostedClassifier(Classifier):
     requirements = ("httpx", "tenacity")
 
     def __init__(self, *, model: str | None = None, base_url: str | None = None,
-                 options: HttpOptions | None = None):
+                 options: HttpOptions | None = None, concurrency: int | None = None,
+                 timeout: float | None = None, max_attempts: int | None = None):
         e = self.env
         self.model = model or (os.environ.get(e.model) if e.model else None) or e.default_model
         self.base_url = (base_url or os.environ.get(e.base_url) or e.default_base_url or "").rstrip("/")
-        self.options = options or HttpOptions()
+        self.options = (options or HttpOptions()).with_overrides(
+            concurrency=concurrency, read_timeout=timeout, max_attempts=max_attempts)
         self._client: JsonClient | None = None
-        self._seen_lock = threading.Lock()
-        self._seen: dict[str, set[str]] = {"model": set(), "system_fingerprint": set()}
+        self._fresh_state()
 
     # -- availability and identity ---------------------------------------------------------
     @_hybridmethod
@@ -104,25 +105,27 @@ class HostedClassifier(Classifier):
         return True, ""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+        return f"{type(self).__name__}(model={self.model!r}, base_url={public_url(self.base_url)!r})"
 
     def config(self) -> dict[str, Any]:
         """Settings that change predictions: adapter, model, endpoint (never the key)."""
-        return {"adapter": self.name, "model": self.model, "base_url": self.base_url}
+        return {"adapter": self.name, "model": self.model, "base_url": public_url(self.base_url)}
 
     def endpoint_info(self) -> dict[str, Any]:
         """What the endpoint reported (model, system_fingerprint) and request counters."""
         with self._seen_lock:
             seen = {k: sorted(v) for k, v in self._seen.items()}
-        stats = dict(self._client.stats) if self._client else {
-            "requests": 0, "attempts": 0, "retries": 0, "failed": 0}
+        stats = dict(self._closed_stats)
+        if self._client is not None:
+            for k, v in self._client.stats.items():
+                stats[k] = stats.get(k, 0) + v
 
         def one(values: list[str]) -> str | list[str] | None:
             return None if not values else values[0] if len(values) == 1 else values
 
         return {
             "adapter": self.name,
-            "base_url": self.base_url,
+            "base_url": public_url(self.base_url),
             "requested_model": self.model,
             "reported_model": one(seen["model"]),
             "system_fingerprint": one(seen["system_fingerprint"]),
@@ -132,14 +135,32 @@ class HostedClassifier(Classifier):
     # -- requests ----------------------------------------------------------------------------
     def client(self) -> JsonClient:
         if self._client is None:
-            if not self.base_url:
-                raise ClassifierError(f"classifier {self.name!r}: {self.available()[1]}")
+            ok, why = self.available()
+            if not ok:
+                raise ClassifierError(f"classifier {self.name!r} is not configured: {why}")
             self._client = JsonClient(self.base_url, api_key_env=self.env.api_key, options=self.options)
         return self._client
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        """Close the HTTP connections (also done when the classifier is garbage-collected)."""
+        client, self._client = self._client, None
+        if client is not None:
+            for k, v in client.stats.items():
+                self._closed_stats[k] = self._closed_stats.get(k, 0) + v
+            client.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+    def _fresh_state(self) -> None:
+        """Own client and counters (for a copy made by ``for_policy``)."""
+        self._client = None
+        self._closed_stats = {"requests": 0, "attempts": 0, "retries": 0, "failed": 0}
+        self._seen_lock = threading.Lock()
+        self._seen = {"model": set(), "system_fingerprint": set()}
 
     def _note(self, reply: Reply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}

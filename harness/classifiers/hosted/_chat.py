@@ -67,8 +67,9 @@ class ChatPolicyClassifier(HostedClassifier):
     optional_params: tuple[str, ...] = ()
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None,
-                 options: HttpOptions | None = None, max_tokens: int = 64, temperature: float = 0.0):
-        super().__init__(model=model, base_url=base_url, options=options)
+                 options: HttpOptions | None = None, max_tokens: int = 64, temperature: float = 0.0,
+                 **http: Any):
+        super().__init__(model=model, base_url=base_url, options=options, **http)
         if self.base_url.endswith("/v1"):
             self.base_url = self.base_url[: -len("/v1")]
         self.max_tokens = max_tokens
@@ -83,6 +84,9 @@ class ChatPolicyClassifier(HostedClassifier):
     def for_policy(self, policy: Any) -> "ChatPolicyClassifier":
         """A copy bound to ``policy``: labels = its category keys, prompt = its text."""
         bound = copy.copy(self)
+        bound._fresh_state()
+        bound._dropped = set(self._dropped)
+        bound._drop_lock = threading.Lock()
         bound.policy = policy
         bound.categories = policy_categories(policy)
         if not bound.categories:

@@ -13,6 +13,7 @@ hook); it is never stored on an object, and every error message is passed throug
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import os
@@ -46,6 +47,22 @@ def redact(text: str, *, secret_envs: Sequence[str] = ()) -> str:
             text = text.replace(value, "***")
     text = _BEARER.sub(r"\1***", text)
     return _SK_KEY.sub("sk-***", text)
+
+
+def public_url(url: str) -> str:
+    """``url`` without user info, query or fragment (what may be shown and hashed).
+
+    Examples
+    --------
+    >>> public_url("https://user:pw@llm.example.org:8443/v1?key=abc")
+    'https://llm.example.org:8443/v1'
+    """
+    try:
+        u = httpx.URL(url)
+    except Exception:  # noqa: BLE001 - an invalid URL is shown without its query part
+        return url.split("?")[0].split("#")[0]
+    port = f":{u.port}" if u.port else ""
+    return f"{u.scheme}://{u.host}{port}{u.path}".rstrip("/") if u.host else url.split("?")[0]
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,11 @@ class HttpOptions:
             raise ValueError("max_attempts must be >= 1")
         if min(self.connect_timeout, self.read_timeout) <= 0:
             raise ValueError("timeouts must be > 0")
+
+    def with_overrides(self, **changes: Any) -> "HttpOptions":
+        """A copy with the given fields changed (None values are ignored)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **changes) if changes else self
 
 
 class RequestFailed(Exception):
@@ -212,7 +234,7 @@ class JsonClient:
         self.stats = {"requests": 0, "attempts": 0, "retries": 0, "failed": 0}
 
     def __repr__(self) -> str:
-        return f"JsonClient(base_url={self.base_url!r}, api_key_env={self.api_key_env!r})"
+        return f"JsonClient(base_url={public_url(self.base_url)!r}, api_key_env={self.api_key_env!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _http(self) -> httpx.Client:
@@ -251,7 +273,7 @@ class JsonClient:
     # -- one attempt -------------------------------------------------------------------------
     def _attempt(self, path: str, body: Any) -> Reply:
         self._count("attempts")
-        where = f"POST {self.base_url}{path}"
+        where = f"POST {public_url(self.base_url)}{path}"
         try:
             resp = self._http().post(path, content=json.dumps(body))
         except httpx.TimeoutException as exc:

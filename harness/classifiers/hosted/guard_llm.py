@@ -17,6 +17,13 @@ Without logprobs ``p_unsafe`` is 1.0 for an ``unsafe`` answer and 0.0 for ``safe
 An answer that is neither (garbage, ``unsafe`` without categories, a category number the
 policy does not have) is an error for that item.
 
+The filled prompt is sent as the single user message. The server must pass it to the model
+as is: a server that applies Llama Guard's own chat template would wrap it in the model's
+default S1–S14 taxonomy and the category numbers would no longer be the policy's. Serve the
+model with a pass-through chat template (vLLM: ``--chat-template`` with a file holding
+``{{ messages[0]['content'] }}`` plus the model's header tokens; Ollama: a Modelfile whose
+``TEMPLATE`` is the same).
+
 Environment: ``GUARD_LLM_BASE_URL`` (required), ``GUARD_LLM_MODEL`` (required, e.g.
 ``meta-llama/Llama-Guard-3-8B`` on vLLM or ``llama-guard3`` on Ollama), ``GUARD_LLM_API_KEY``
 (optional).
@@ -137,7 +144,8 @@ class GuardLLM(ChatPolicyClassifier):
     ----------
     model : default ``$GUARD_LLM_MODEL``.
     base_url : default ``$GUARD_LLM_BASE_URL`` (a trailing ``/v1`` is accepted).
-    options : :class:`~harness.classifiers.hosted.HttpOptions`.
+    options : :class:`~harness.classifiers.hosted.HttpOptions` (concurrency, timeouts, retries).
+    concurrency, timeout, max_attempts : shortcuts overriding those fields of ``options``.
     safe_score : ``"zero"`` or ``"p_unsafe"``: the score of every category on a ``safe`` answer.
     logprobs : ask for first-token probabilities (dropped automatically if the server refuses).
 
@@ -162,8 +170,8 @@ class GuardLLM(ChatPolicyClassifier):
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None,
                  options: HttpOptions | None = None, safe_score: Literal["zero", "p_unsafe"] = "zero",
-                 logprobs: bool = True, max_tokens: int = 20):
-        super().__init__(model, base_url=base_url, options=options, max_tokens=max_tokens)
+                 logprobs: bool = True, max_tokens: int = 20, **http: Any):
+        super().__init__(model, base_url=base_url, options=options, max_tokens=max_tokens, **http)
         if safe_score not in ("zero", "p_unsafe"):
             raise InputError(Problem(f"safe_score must be 'zero' or 'p_unsafe', not {safe_score!r}",
                                      field="safe_score"))

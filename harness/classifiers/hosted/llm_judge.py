@@ -50,7 +50,7 @@ _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL | re.IGNORECASE)
 
 SYSTEM_TEMPLATE = """You are a content-policy classifier. Decide whether the text the user sends violates each category of the policy below. Judge the text itself (a request, a statement or a piece of content), not whether answering it would be helpful.
 
-Policy: {title} (version {version})
+Policy: {title}
 
 Categories:
 {categories}
@@ -101,7 +101,8 @@ class LLMJudge(ChatPolicyClassifier):
     ----------
     model : default ``$JUDGE_MODEL``.
     base_url : default ``$JUDGE_BASE_URL`` (a trailing ``/v1`` is accepted).
-    options : :class:`~harness.classifiers.hosted.HttpOptions`.
+    options : :class:`~harness.classifiers.hosted.HttpOptions` (concurrency, timeouts, retries).
+    concurrency, timeout, max_attempts : shortcuts overriding those fields of ``options``.
     json_mode : send ``response_format={"type": "json_object"}``.
     max_tokens : answer budget.
 
@@ -125,8 +126,9 @@ class LLMJudge(ChatPolicyClassifier):
     optional_params = ("response_format",)
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None,
-                 options: HttpOptions | None = None, json_mode: bool = True, max_tokens: int = 800):
-        super().__init__(model, base_url=base_url, options=options, max_tokens=max_tokens)
+                 options: HttpOptions | None = None, json_mode: bool = True, max_tokens: int = 800,
+                 **http: Any):
+        super().__init__(model, base_url=base_url, options=options, max_tokens=max_tokens, **http)
         self.json_mode = json_mode
 
     def config(self) -> dict[str, Any]:
@@ -148,9 +150,12 @@ class LLMJudge(ChatPolicyClassifier):
     def system_prompt(self) -> str:
         """The system message: the policy version's text and the answer format."""
         self._require_policy()
+        version = policy_id(self.policy)
+        title = str(getattr(self.policy, "title", "") or "")
+        if version not in title:
+            title = f"{title} (version {version})" if title else f"version {version}"
         return SYSTEM_TEMPLATE.format(
-            title=getattr(self.policy, "title", "") or policy_id(self.policy),
-            version=policy_id(self.policy), categories=self._policy_text,
+            title=title, categories=self._policy_text,
             keys=", ".join(self.labels),
         )
 

@@ -1,8 +1,10 @@
 """openai-moderation: the OpenAI Moderation API (``POST /v1/moderations``).
 
 The labels are the API's own categories, scored by ``category_scores`` and mapped to topics by
-a crosswalk: ``openai-moderation-2023`` for the ``text-moderation-*`` models (11 categories),
-``omni-moderation`` for ``omni-moderation-*`` (13: the 11 plus ``illicit``, ``illicit/violent``).
+a crosswalk: ``openai-moderation-2023`` for ``text-moderation-latest``, ``-stable`` and
+``-006``/``-007`` (11 categories), ``omni-moderation`` for ``omni-moderation-*`` (13: the 11
+plus ``illicit``, ``illicit/violent``), ``openai-moderation-2022`` for the retired
+``text-moderation-001`` .. ``-005`` (7 categories).
 
 Environment: ``OPENAI_API_KEY`` (required), ``OPENAI_BASE_URL`` (default
 ``https://api.openai.com``; a trailing ``/v1`` is accepted), ``OPENAI_MODERATION_MODEL``
@@ -10,12 +12,14 @@ Environment: ``OPENAI_API_KEY`` (required), ``OPENAI_BASE_URL`` (default
 
 Texts are sent ``request_batch`` at a time (the API takes a list as ``input``). When a batch
 request fails for good, or its answer is malformed, its items are re-sent one by one, so only
-the items that fail on their own are recorded as errors.
+the items that fail on their own are recorded as errors (not for HTTP 401/403/404, which
+would fail the same way for every item).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Sequence
 
 import numpy as np
@@ -25,6 +29,10 @@ from harness.classifiers.hosted._base import HostedClassifier, MalformedAnswer, 
 from harness.classifiers.hosted._http import HttpOptions, RequestFailed
 from harness.errors import InputError, Problem
 
+#: The categories of the 2022 text-moderation models (text-moderation-001 .. -005).
+TEXT_MODERATION_2022_CATEGORIES: tuple[str, ...] = (
+    "hate", "hate/threatening", "self-harm", "sexual", "sexual/minors", "violence", "violence/graphic",
+)
 #: The categories of the 2023 text-moderation models (text-moderation-007, -stable, -latest).
 TEXT_MODERATION_CATEGORIES: tuple[str, ...] = (
     "harassment", "harassment/threatening", "hate", "hate/threatening",
@@ -34,6 +42,10 @@ TEXT_MODERATION_CATEGORIES: tuple[str, ...] = (
 #: The categories of omni-moderation-* (the 2023 set plus illicit and illicit/violent).
 OMNI_MODERATION_CATEGORIES: tuple[str, ...] = TEXT_MODERATION_CATEGORIES + ("illicit", "illicit/violent")
 
+#: Failures that do not depend on the input: a failed batch is not re-sent item by item.
+_NOT_ITEM_SPECIFIC = frozenset({401, 403, 404})
+
+TEXT_MODERATION_2022_CROSSWALK = "openai-moderation-2022"
 TEXT_MODERATION_CROSSWALK = "openai-moderation-2023"
 OMNI_MODERATION_CROSSWALK = "omni-moderation"
 
@@ -45,11 +57,13 @@ def moderation_taxonomy(model: str) -> tuple[str, tuple[str, ...]]:
     --------
     >>> moderation_taxonomy("omni-moderation-latest")[0]
     'omni-moderation'
-    >>> len(moderation_taxonomy("text-moderation-007")[1])
-    11
+    >>> len(moderation_taxonomy("text-moderation-007")[1]), len(moderation_taxonomy("text-moderation-004")[1])
+    (11, 7)
     """
     if model.startswith("omni-moderation"):
         return OMNI_MODERATION_CROSSWALK, OMNI_MODERATION_CATEGORIES
+    if re.fullmatch(r"text-moderation-00[1-5]", model):
+        return TEXT_MODERATION_2022_CROSSWALK, TEXT_MODERATION_2022_CATEGORIES
     if model.startswith("text-moderation"):
         return TEXT_MODERATION_CROSSWALK, TEXT_MODERATION_CATEGORIES
     raise InputError(Problem(
@@ -67,6 +81,7 @@ class OpenAIModeration(HostedClassifier):
     model : moderation model; default ``$OPENAI_MODERATION_MODEL`` or ``omni-moderation-latest``.
     base_url : endpoint root; default ``$OPENAI_BASE_URL`` or ``https://api.openai.com``.
     options : :class:`~harness.classifiers.hosted.HttpOptions` (concurrency, timeouts, retries).
+    concurrency, timeout, max_attempts : shortcuts overriding those fields of ``options``.
     request_batch : texts per request.
 
     Examples
@@ -85,8 +100,8 @@ class OpenAIModeration(HostedClassifier):
     labels: Sequence[str] = OMNI_MODERATION_CATEGORIES
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None,
-                 options: HttpOptions | None = None, request_batch: int = 16):
-        super().__init__(model=model, base_url=base_url, options=options)
+                 options: HttpOptions | None = None, request_batch: int = 16, **http: Any):
+        super().__init__(model=model, base_url=base_url, options=options, **http)
         if self.base_url.endswith("/v1"):
             self.base_url = self.base_url[: -len("/v1")]
         crosswalk, self.labels = moderation_taxonomy(self.model)
@@ -128,6 +143,10 @@ class OpenAIModeration(HostedClassifier):
             problem: str
             if isinstance(reply, RequestFailed):
                 problem = str(reply)
+                if reply.status in _NOT_ITEM_SPECIFIC:  # bad key, no access, wrong URL: same for all
+                    for i in chunk:
+                        errors[i] = problem
+                    continue
             else:
                 self._note(reply)
                 try:

@@ -27,7 +27,9 @@ LEET: dict[str, str] = {
 #: The alternative reading of the ambiguous characters (see :func:`variants`).
 LEET_ALT: dict[str, str] = {"1": "l", "!": "l", "|": "l"}
 
-_TOKEN = re.compile(r"\S+")
+_TOKEN = re.compile(r"[\w@$!|€+]+")
+#: Tokens that are ordinary words with digits, not leet: 2nd, 401k, 5g, 3d, 10x, 4pm, 100kg.
+_NOT_LEET = re.compile(r"^\d+(?:st|nd|rd|th|s|k|g|d|x|m|b|gb|mb|kb|tb|kg|km|mm|cm|am|pm|yo|lbs?|hz|ghz|mhz)$")
 _LEETABLE = re.compile(r"[0-9@$!|€+]")
 _AMBIG = re.compile(r"[1!|]")
 _SPACE = re.compile(r"\s+")
@@ -44,16 +46,20 @@ def _strip_marks(text: str) -> str:
 
 
 def _unleet_token(tok: str, table: dict[int, str]) -> str:
-    """Undo leet inside a token that mixes letters with leet characters.
+    """Undo leet inside a word-like token that mixes letters with leet characters.
 
-    Trailing ``!`` and ``|`` (sentence punctuation) and leading ``$``/``@`` before a digit
-    are kept as they are.
+    A token is read as leet when it has at least two letters and no fewer letters than leet
+    characters (``h4ck3r``, ``sh1t``, ``@ss``), and is not an ordinary word with digits
+    (``2nd``, ``401k``, ``5g``); trailing ``!``/``|`` are punctuation and kept.
     """
-    if not _LEETABLE.search(tok) or not any(ch.isalpha() for ch in tok):
+    core = tok.rstrip("!|")
+    if not _LEETABLE.search(core):
         return tok
-    core = tok.rstrip("!|.,;:?)\"'")
-    tail = tok[len(core):]
-    return core.translate(table) + tail
+    letters = sum(ch.isalpha() for ch in core)
+    leet = len(_LEETABLE.findall(core))
+    if letters < 2 or letters < leet or _NOT_LEET.match(core):
+        return tok
+    return core.translate(table) + tok[len(core):]
 
 
 def fold(text: str, *, alt: bool = False) -> str:
@@ -63,8 +69,8 @@ def fold(text: str, *, alt: bool = False) -> str:
     --------
     >>> fold("H0w do I h4ck my EX's 1nstagram?!")
     "how do i hack my ex's instagram?!"
-    >>> fold("Costs $100 in 2024")
-    'costs $100 in 2024'
+    >>> fold("Costs $100 in 2024, my 401k and 5G")
+    'costs $100 in 2024, my 401k and 5g'
     >>> fold("1oser", alt=True)
     'loser'
     """

@@ -51,6 +51,7 @@ class KeywordRules(Classifier):
     name = "keyword-rules"
     version = "1"
     description = "Keyword and regex rule pack written for each policy version (leet-speak aware)."
+    taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     policy_conditioned = True
     batch_size = 256
 

@@ -2,11 +2,13 @@
 
 A pack (``datasets/rules/<policy version>.yaml``) is written for one policy version::
 
-    policy_version: "2023-02-15"     # the version whose categories the pack scores
+    policy_version: "2024-01-10"     # the version whose categories the pack scores
     pack_version: 1                  # bump when rules change (also hashed into the cache key)
-    extends: null                    # or another version: start from that pack's rules
-    drop_categories: []              # (with extends) categories this version does not have
-    drop_rules: {adult: [dating_apps]}   # (with extends) rules this version does not flag
+    extends: _library                # optional: start from another pack's rules
+    drop_categories: [economic_harm] # (with extends) categories this version does not have
+    drop_topics: [dating_apps, mlm]  # (with extends) drop every rule tagged with these topics
+    drop_rules: {adult: [some_id]}   # (with extends) drop single rules
+    move_topics: {market_manipulation: illegal}  # (with extends) the topic's rules change category
     categories:
       adult:
         rules:
@@ -16,8 +18,13 @@ A pack (``datasets/rules/<policy version>.yaml``) is written for one policy vers
             terms: [tinder, "dating app*"]   # literal; a trailing * matches any word ending
             regex: ['\\bswipe (left|right)\\b']
 
-With ``extends``, rules listed under ``categories`` are added to the base pack's rules (a rule
-with an existing id replaces it) after ``drop_categories`` and ``drop_rules`` are applied.
+With ``extends``, the base's rules are taken, then ``drop_categories``, ``drop_topics``,
+``drop_rules`` and ``move_topics`` are applied (in that order), then the rules listed under
+``categories`` are added (a rule with an existing id in that category replaces it). The
+built-in packs all extend ``_library.yaml`` (every rule, each tagged with its topic, filed
+under its reference category) and say, in a few lines, what their version does not flag and
+where it files what it does — mirroring ``datasets/policies/<version>.yaml``. Files whose name
+starts with ``_`` are building blocks, not packs of a policy version.
 
 **Matching.** Terms are normalised (:func:`~harness.classifiers.rules._normalize.normalize_term`:
 case folding, leet-speak undone, punctuation → space, repeated characters collapsed) and
@@ -53,8 +60,8 @@ log = logging.getLogger(__name__)
 
 _LINE = "__line__"
 _NONWORD = re.compile(r"[^\w\s']+")
-_TOP_KEYS = {"policy_version", "pack_version", "extends", "drop_categories", "drop_rules",
-             "categories", "description", "scoring", "notes"}
+_TOP_KEYS = {"policy_version", "pack_version", "extends", "drop_categories", "drop_topics", "drop_rules",
+             "move_topics", "categories", "description", "notes"}
 _RULE_KEYS = {"id", "topic", "weight", "terms", "regex", "note", _LINE}
 
 
@@ -239,8 +246,6 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, dict[s
     extra = set(data) - _TOP_KEYS - {_LINE}
     if extra:
         problems.append(Problem(f"unknown key(s) {sorted(extra)}", file=file, line=1))
-    if not data.get("policy_version"):
-        problems.append(Problem("missing", file=file, line=1, field="policy_version"))
     own = _parse_rules(data, file, problems)
     files = [path]
     base_ref = data.get("extends")
@@ -252,30 +257,69 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, dict[s
             raise InputError(problems)
         _, base_rules, base_files = _resolve(base_path, (*seen, path.resolve()))
         files = base_files + files
-        merged = {k: dict(v) for k, v in base_rules.items()}
-        for key in data.get("drop_categories") or []:
-            if key not in merged:
-                problems.append(Problem(f"cannot drop category {key!r}: not in {base_path.name}", file=file,
-                                        field="drop_categories"))
-            merged.pop(key, None)
-        drops = data.get("drop_rules") or {}
-        for key, ids in drops.items() if isinstance(drops, dict) else []:
-            if key == _LINE:
-                continue
-            for rid in ids if isinstance(ids, list) else [ids]:
-                if key not in merged or rid not in merged[key]:
-                    problems.append(Problem(f"cannot drop rule {key}/{rid}: not in the base pack", file=file,
-                                            line=drops.get(_LINE), field=f"drop_rules.{key}"))
-                else:
-                    del merged[key][rid]
+        merged = _apply_changes(data, {k: dict(v) for k, v in base_rules.items()}, base_path.name, file, problems)
         for key, rules in own.items():
             merged.setdefault(key, {}).update(rules)
-        own = merged
-    elif data.get("drop_categories") or data.get("drop_rules"):
-        problems.append(Problem("drop_categories/drop_rules need 'extends'", file=file, line=1))
+        own = {k: v for k, v in merged.items() if v}
+    elif any(data.get(k) for k in ("drop_categories", "drop_topics", "drop_rules", "move_topics")):
+        problems.append(Problem("drop_*/move_topics need 'extends'", file=file, line=1))
     if problems:
         raise InputError(problems)
     return data, own, files
+
+
+def _listed(data: dict, key: str, file: str, problems: list[Problem]) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem("must be a list of strings", file=file, field=key))
+        return []
+    return value
+
+
+def _apply_changes(data: dict, merged: dict[str, dict[str, Rule]], base: str, file: str,
+                   problems: list[Problem]) -> dict[str, dict[str, Rule]]:
+    """Apply drop_categories, drop_topics, drop_rules and move_topics to the base's rules."""
+    for key in _listed(data, "drop_categories", file, problems):
+        if key not in merged:
+            problems.append(Problem(f"cannot drop category {key!r}: not in {base}", file=file, field="drop_categories"))
+        merged.pop(key, None)
+    tagged = {r.topic for rules in merged.values() for r in rules.values() if r.topic}
+    for topic in _listed(data, "drop_topics", file, problems):
+        if topic not in tagged:
+            problems.append(Problem(f"cannot drop topic {topic!r}: no rule of {base} (after drop_categories) "
+                                    "is tagged with it", file=file, field="drop_topics"))
+        for rules in merged.values():
+            for rid in [rid for rid, r in rules.items() if r.topic == topic]:
+                del rules[rid]
+    drops = data.get("drop_rules") or {}
+    if not isinstance(drops, dict):
+        problems.append(Problem("must be a mapping of category → [rule ids]", file=file, field="drop_rules"))
+        drops = {}
+    for key, ids in drops.items():
+        if key == _LINE:
+            continue
+        for rid in ids if isinstance(ids, list) else [ids]:
+            if key not in merged or rid not in merged[key]:
+                problems.append(Problem(f"cannot drop rule {key}/{rid}: not in {base}", file=file,
+                                        line=drops.get(_LINE), field=f"drop_rules.{key}"))
+            else:
+                del merged[key][rid]
+    moves = data.get("move_topics") or {}
+    if not isinstance(moves, dict):
+        problems.append(Problem("must be a mapping of topic → category", file=file, field="move_topics"))
+        moves = {}
+    for topic, target in moves.items():
+        if topic == _LINE:
+            continue
+        moved = [(k, rid) for k, rules in merged.items() for rid, r in rules.items() if r.topic == topic]
+        if not moved:
+            problems.append(Problem(f"cannot move topic {topic!r}: no remaining rule is tagged with it", file=file,
+                                    line=moves.get(_LINE), field=f"move_topics.{topic}"))
+        for k, rid in moved:
+            rule = merged[k].pop(rid)
+            rule = Rule(**{**rule.__dict__, "category": str(target)})
+            merged.setdefault(str(target), {})[rid] = rule
+    return merged
 
 
 def _compile_regex(pattern: str, rule: Rule) -> tuple[Any, str | None]:
@@ -364,6 +408,9 @@ def load_pack(path: str | Path) -> RulePack:
     """
     path = Path(path)
     data, rules_by_cat, files = _resolve(path, ())
+    if not data.get("policy_version"):
+        raise InputError(Problem("missing (a pack states the policy version it is written for)", file=str(path),
+                                 line=1, field="policy_version"))
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
