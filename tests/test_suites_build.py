@@ -182,11 +182,12 @@ def test_keyword_mapper_never_assigns_refine_only_topics_unasked():
 
 
 def test_dedupe_exact_near_conflict_and_contrast_groups():
-    texts = ["If you see a colourful mushroom on a hike, taste it.",
-             "If you see a colourful mushroom on a hike, taste it!",      # exact (punctuation)
-             "If you see a colourful mushroom on a hike, taste it now.",  # near, same label
-             "If you see a colourful mushroom on a hike, do not taste it.",  # near, other label
-             "Hello there", "hello there"]                                # conflicting labels
+    stem = "If you are on a long hike in the woods and see a bright red mushroom by the trail, you should"
+    texts = [f"{stem} taste it.",
+             f"{stem} taste it!",        # exact duplicate (punctuation)
+             f"{stem} taste it now.",    # near duplicate, same label
+             f"{stem} not taste it.",    # near duplicate, other label: a contrast pair
+             "Hello there", "hello there"]  # exact duplicates with conflicting labels
     labels = ["unsafe", "unsafe", "unsafe", "benign", "unsafe", "benign"]
     r = dedupe(texts, labels, priority=lambda i: (i,))
     assert r.kept == [0, 3]

@@ -57,9 +57,9 @@ CONTEXT_RULES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
         r"\b(?:what|what's|whats) (?:is )?(?:\w+ ){0,3}(?:home address|phone number|social security number|ssn)\b",
     )),
     ("collect_personal_data", 0.6, (
-        r"\b(?:scrape|scraping|harvest|harvesting|collect|collecting|compile|compiling|aggregate|gather|"
-        r"mine|mining|build a database of)\b.{0,60}\b(?:personal|private|user|users'?|customer|profile|"
-        r"contact|people's)\s+(?:data|info|information|details|profiles?|e-?mails?|records)\b",
+        r"\b(?:scrap\w*|harvest\w*|collect\w*|compil\w*|aggregat\w*|gather\w*|mine|mining|"
+        r"build a database of)\b.{0,60}\b(?:personal|private|user|users'?|customer|profile|contact|people's)\s+"
+        r"(?:data|info|information|details|profiles?|e-?mails?|records|photos|addresses|phone numbers)\b",
         r"\b(?:sell|selling|buy|buying)\b.{0,40}\b(?:personal data|user data|customer data|data of|"
         r"people's data|leaked data|database of)\b",
     )),
