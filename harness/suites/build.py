@@ -142,33 +142,54 @@ SUITES: dict[str, tuple[str, Callable[[SourceRow], bool]]] = {
               "tests, notebooks and CI. Not for reporting results.", lambda r: True),
 }
 
-LIMITATIONS = [
-    "Topics come from each source's own labels, refined by keywords inside the labelled family; the keyword "
-    "refinement is approximate (see datasets/sources/<name>/topic_map.yaml).",
-    "AdvBench and HarmfulQA have no category labels: their topics are keyword-mapped (label_provenance=mapped); "
-    "HarmfulQA questions the keywords cannot map, or that are not requests to do harm, are dropped.",
-    "AILuminate spc_* prompts (elections, financial, health and legal advice; 100 rows) are contextual hazards: "
-    "many are ordinary questions whose hazard lies in an unqualified answer. They are kept with their topic and "
-    "labelled unknown (never scored).",
-    "The forbidden_question_set 'Gov Decision' questions ask how to evade police and border control, not for "
-    "automated government decisions; they are mapped to the crimes they describe. Unsafe gov_decision rows, and "
-    "benign contrasts for child, adult, political, legal, financial, health, gov_decision and economic_harm, "
-    "are almost all curated (written for PolicyBench with LLM assistance and reviewed for label correctness).",
-    "forbidden_question_set 'Pornography' rows include informational questions about the adult industry that "
-    "the source labels forbidden; they are kept as unsafe.",
-    "Test quotas (>= 100 unsafe and >= 100 benign test examples per category, >= 30 unsafe per topic whose "
-    "verdict changes between versions) put nearly all rows of thin categories in test, leaving little training "
-    "data for them.",
-    "Near duplicates are removed at Jaccard >= 0.8 over character 5-grams; looser paraphrases remain. "
-    "HateCheck template variants and SafeText scenarios are kept within one split.",
-    "SafeText rows are advice statements (output-side text), not user requests; CyberSecEval MITRE prompts are "
-    "LLM-written and often dual-use.",
-    "The upstream MIT notices of forbidden_question_set, JailbreakBench, HarmBench, AdvBench and StrongREJECT "
-    "were added from the known upstream licences; the files were copied from redistributing repositories and "
-    "their bytes were not re-verified against upstream.",
+#: (sources the limitation concerns, or None for every suite; text)
+LIMITATIONS: list[tuple[frozenset[str] | None, str]] = [
+    (None, "Topics come from each source's own labels, refined by keywords inside the labelled family; the "
+           "keyword refinement is approximate (see datasets/sources/<name>/topic_map.yaml)."),
+    (frozenset({"advbench", "harmfulqa"}),
+     "AdvBench and HarmfulQA have no category labels: their topics are keyword-mapped (label_provenance=mapped); "
+     "HarmfulQA questions the keywords cannot map, or that are not requests to do harm, are dropped."),
+    (frozenset({"ailuminate"}),
+     "AILuminate spc_* prompts (elections, financial, health and legal advice; 100 rows) are contextual hazards: "
+     "many are ordinary questions whose hazard lies in an unqualified answer. They are kept with their topic and "
+     "labelled unknown (never scored)."),
+    (frozenset({"forbidden_question_set"}),
+     "The forbidden_question_set 'Gov Decision' questions ask how to evade police and border control, not for "
+     "automated government decisions; they are mapped to the crimes they describe. Its 'Pornography' rows include "
+     "informational questions about the adult industry that the source labels forbidden; they are kept as unsafe."),
+    (frozenset({CURATED}),
+     "Unsafe gov_decision rows, and benign contrasts for child, adult, political, legal, financial, health, "
+     "gov_decision and economic_harm, are almost all curated: written new for PolicyBench with LLM assistance and "
+     "reviewed for label correctness, not drawn from real user traffic."),
+    (None, "Near duplicates are removed across all sources at Jaccard >= 0.8 over character 5-grams (one "
+           "representative kept); looser paraphrases remain. Near-duplicate contrast pairs with different labels, "
+           "HateCheck template variants and SafeText scenarios are each kept within one split."),
+    (frozenset({"hatecheck"}),
+     "Most HateCheck spelling-variation cases (leet speak, added or removed spaces, swapped characters) are near "
+     "duplicates of their originals and were removed, so this suite tests spelling robustness only partly."),
+    (frozenset({"coconot"}),
+     "CoCoNot 'wildchats' prompts (real user requests) that no keyword maps to a topic are dropped; 'dangerous or "
+     "sensitive topics' prompts without a more specific keyword get dangerous_activities. Only the prompts are used."),
+    (frozenset({"safetext"}), "SafeText rows are advice statements (output-side text), not user requests."),
+    (frozenset({"cyberseceval"}),
+     "CyberSecEval MITRE prompts are LLM-written, long, often framed as research and dual-use; some annotators "
+     "would call a share of them borderline."),
+    (frozenset({"forbidden_question_set", "jailbreakbench", "harmbench", "advbench", "strongreject"}),
+     "The upstream MIT notices of forbidden_question_set, JailbreakBench, HarmBench, AdvBench and StrongREJECT "
+     "were added from the known upstream licences; the files were copied from redistributing repositories and "
+     "their bytes were not re-verified against upstream."),
+    (frozenset({"toxigen"}),
+     "ToxiGen is released under MIT + CDLA-Permissive-2.0, but its README states the data is intended for "
+     "research purposes only: do not use this suite commercially without review."),
 ]
-TOXIGEN_LIMITATION = ("ToxiGen is released under MIT + CDLA-Permissive-2.0, but its README states the data is "
-                      "intended for research purposes only: do not use this suite commercially without review.")
+SUITE_LIMITATIONS: dict[str, list[str]] = {
+    "core": ["Test quotas (>= 100 unsafe and >= 100 benign test examples per category, >= 30 unsafe per topic "
+             "whose verdict changes between versions) put nearly all rows of thin categories in test, leaving "
+             "little training data for them."],
+    "overrefusal": ["Unsafe rows are controls; benign look-alikes are the point of this suite (report false "
+                    "positive rates on them)."],
+    "smoke": ["About 11 examples per category and label: far too few for reporting; use core for results."],
+}
 
 
 def _smoke_indices(pool: Pool, core: list[int]) -> list[int]:
@@ -214,7 +235,8 @@ def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None
             licenses.append({"source": src, "license": info.license, "attribution": info.attribution,
                              "url": info.url, "notes": info.notes})
     table = count_table(examples, pool.view)
-    limitations = list(LIMITATIONS) + ([TOXIGEN_LIMITATION] if "toxigen" in present else [])
+    limitations = [text for srcs, text in LIMITATIONS if srcs is None or srcs & present]
+    limitations += SUITE_LIMITATIONS.get(name, [])
     card = {
         "name": name,
         "version": VERSION,
@@ -233,7 +255,16 @@ def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None
         "limitations": limitations,
     }
     (folder / "suite.yaml").write_text(dump_yaml(card), encoding="utf-8", newline="\n")
-    (folder / "README.md").write_text(render_readme(card, table), encoding="utf-8", newline="\n")
+    by_source = Counter((e["source"], e["label"]) for e in examples)
+    extra = ["## Rows by source", "", "| source | unsafe | benign | unknown |", "|---|---:|---:|---:|"]
+    extra += [f"| {l['source']} | {by_source[(l['source'], 'unsafe')]} | {by_source[(l['source'], 'benign')]} | "
+              f"{by_source[(l['source'], 'unknown')]} |" for l in licenses]
+    if name == "core":
+        extra += ["", "Per source before and after de-duplication (all suites share one pool):", "",
+                  "| source | rows read | dropped as unmappable | kept in the pool |", "|---|---:|---:|---:|"]
+        extra += [f"| {n} | {v['read']} | {v['unmappable']} | {v['kept']} |" for n, v in pool.stats["per_source"].items()]
+    (folder / "README.md").write_text(render_readme(card, table, extra="\n".join(extra)), encoding="utf-8",
+                                      newline="\n")
 
 
 def install(staged: Path, final: Path, *, trash: Path) -> Path:
@@ -253,10 +284,10 @@ def build_suites(names: list[str] | None = None, *, out_dir: Path | None = None,
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> paths = build_suites(["smoke"], out_dir=pathlib.Path(tempfile.mkdtemp()), progress=False)
-    >>> sorted(p.name for p in paths["smoke"].iterdir())
-    ['README.md', 'examples.jsonl', 'suite.yaml']
+    The built-in suites (``build_suites(["smoke"], out_dir=tmp)`` builds one into ``tmp``):
+
+    >>> list(SUITES)
+    ['core', 'hate', 'malware', 'overrefusal', 'smoke']
     """
     names = list(SUITES) if not names else list(dict.fromkeys(names))
     unknown = [n for n in names if n not in SUITES]

@@ -205,8 +205,6 @@ def render_readme(card: Mapping[str, Any], table: Mapping[str, Any], *, extra: s
     lines = [f"# Suite `{card['name']}` (version {card['version']})", "", str(card.get("description", "")).strip(), ""]
     lines += ["> **Content warning.** Unsafe examples contain hateful, violent, sexual and self-harm text and "
               "requests for weapons, malware and fraud.", ""]
-    if extra:
-        lines += [extra.strip(), ""]
     tot = table["totals"]
     build = card["build"]
     origin = f"from `{build['input']}`" if build.get("input") else "from `datasets/sources/`"
@@ -238,6 +236,8 @@ def render_readme(card: Mapping[str, Any], table: Mapping[str, Any], *, extra: s
     lines += ["", "`source_label`: topic and label from the source's own labels (refined by keywords within "
               "the labelled family); `mapped`: keyword mapping, the source has no labels; `curated`: written "
               "for PolicyBench.", ""]
+    if extra:
+        lines += [extra.strip(), ""]
     if card.get("dedupe"):
         d = card["dedupe"]
         lines += ["## De-duplication", "", ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items()), ""]

@@ -250,6 +250,8 @@ def _row_generic(path: Path, line: int, rec: dict, text_col: str, label_col: str
             raise InputError(_p(f"unknown topic {c!r}: give a mapping file from your categories to topics",
                                 path, line, category_col))
         topics += [t for t in new if t not in topics]
+    if label == "unsafe" and not topics:
+        label = "unknown"  # an unsafe row without a topic cannot be projected onto any category
     return text, topics, label, "source_label"
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -74,18 +73,24 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
     ("critical_infrastructure", r"power (grid|plant|station)|electric(al|ity)? grid|water (supply|treatment)"
                                 r"|nuclear (power|plant|reactor)|air traffic|\bdams?\b|pipeline|critical infrastructure"
                                 r"|railway|transportation system|traffic lights"),
-    ("self_harm", r"suicid(?!e (vest|bomb|attack))|self[- ]?harm|kill (my|your|him|her|them)sel(f|ves)|\bcutting\b"
+    ("self_harm", r"suicid(?!e (vest|bomb|attack))|self[- ]?harm|kill (my|your|him|her|them)sel(f|ves)|\bcutting (my|your|him|her|them|one)sel"
                   r"|overdos|hurt (myself|yourself|oneself)"),
     ("eating_disorders", r"anorex|bulimi|\bstarv\w*|\bpurg(e|ing)\b|pro-ana|extreme diet|eating disorder"),
+    ("dangerous_activities", r"dangerous (stunts?|tricks?|challenges?|chemical reactions?)|reckless driving"
+                             r"|without (proper )?safety (precautions|equipment|gear)|start a fire|unsafe (practices|handling)"
+                             r"|(drink|eat|ingest)\w* (bleach|detergent|laundry pods)"),
     ("violent_crime", r"\bmurder|\bkill\b|\bkilling\b|assassinat|kidnap|\bassault|\barson|\bpoison|hit ?m[ae]n\b"
-                      r"|mass shooting|\bstab\b|\bstabbing|\battack (someone|people|a person)|\bshoot\b|strangl"),
+                      r"|mass shooting|\bstab\b|\bstabbing|\battack (someone|people|a person)|\bshoot\b|strangl"
+                      r"|physical harm to (others|someone|people)|hit-and-run|violent crime"),
     ("property_crime", r"\bsteal(s|ing)?\b(?!\s+(\w+\s+){0,3}(information|data|identit\w*|credentials|passwords?"
-                       r"|login|records|secrets|intellectual|research|ideas?|work))|\bstolen\b|\btheft\b|shoplift|burglar|\brob\b|\brobb(ing|ery)|break into "
-                       r"(a|an|someone'?s) (house|home|car|store)|vandali|pickpocket|hotwire"),
+                       r"|login|records|secrets|intellectual|research|ideas?|work))|\bstol(e|en)\b|\btheft\b|shoplift|burglar|\brob\b|\brobb(ing|ery)|break into "
+                       r"(a|an|someone'?s) (house|home|car|store)|vandali|pickpocket|hotwire"
+                       r"|pick a lock|trespass|break into (a )?secured|sabotag"),
     ("illegal_drugs", r"\bdrugs?\b|cocaine|heroin|\bmeth\b|methamphetamine|fentanyl|\blsd\b|mdma|ecstasy"
                       r"|opioid|narcotic|marijuana|cannabis|controlled substance|crack cocaine"),
     ("illicit_goods", r"black[- ]market|counterfeit|fake (ids?|passports?|documents?|identification|currency|money)"
-                      r"|\bforg(e|ed|ery|ing)\b|dark ?web|smuggl|organs? (trade|trafficking)|sell\w* (organs|stolen)"),
+                      r"|\bforg(e|ed|ery|ing)\b|dark ?web|smuggl|evad\w* law enforcement|escape from (a |the )?(prison|jail|correctional)"
+                      r"|evading airport security|organs? (trade|trafficking)|sell\w* (organs|stolen)"),
     ("human_trafficking", r"traffick|forced labou?r|smuggl\w* (people|migrants|humans|persons)|sex slave"
                           r"|prostitut|\bpimp"),
     ("sexual_violence", r"\brap(e|ed|ing|ist)\b|sexual(ly)? (assault|abuse|coerc|harass|exploit)|revenge porn"
@@ -93,24 +98,26 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
     ("financial_crime", r"launder|tax (evasion|fraud)|evad\w* tax|avoid paying tax|\bbrib|insider (trading|information)"
                         r"|embezzl|kickback|shell compan|hide (income|assets)|\bextort"),
     ("ip_infringement", r"copyright|\bpira(te|ted|cy|ting)\b|torrent|\bdrm\b|trademark|intellectual property"
-                        r"|watermark|crack (a |the )?software"),
+                        r"|watermark|crack (a |the )?software|digital rights management"),
     ("hate", r"\bhate\b|hatred|hateful|racis|sexis|misogyn|homophob|transphob|xenophob|antisemit|islamophob"
-             r"|\bslurs?\b|discriminat|supremac|\bnazi|derogatory|(against|inferior|superior)\w* (to )?(a |the |certain |"
+             r"|\bslurs?\b|(?<!price )discriminat|supremac|\bnazi|derogatory|oppression|dehumani[sz]|\b(groups?|races?) (are|is) (inferior|superior)|(against|inferior|superior)\w* (to )?(a |the |certain |"
              r"particular |specific )?(group|race|religio|ethnic|minorit|gender|women|immigrants)"),
     ("harassment", r"harass|\bbull(y|ies|ying)|cyberbull|intimidat|threat(en)?|humiliat|\btroll|\binsult"
                    r"|\bdemean|ridicul|body sham|degrad|blackmail|\bmock"),
     ("violence_glorification", r"glorif|\b(promot|incit|encourag)\w* (\w+ ){0,2}violen|gore\b|\btorture|gang violence"
                                r"|gun violence|violence against|violent (content|video|acts?)|genocide"),
     ("defamation", r"defam|\blibel|slander|false (rumou?rs?|allegations?|accusations?|claims about)"
-                   r"|(damage|ruin|tarnish|harm) (\w+ ){0,3}reputation|smear|discredit"),
-    ("malware", r"malware|computer virus|\bvirus\b(?=.*\b(computer|software|antivirus|file|network|e-?mail|device|system))"
+                   r"|(damag|ruin|tarnish|harm)\w* (\w+ ){0,3}reputation|smear|discredit"),
+    ("malware", r"malware|computer virus|(creat|develop|distribut|spread)\w* (\w+ )?virus(es)?\b(?! that can infect (plants|animals|people|humans))|\bvirus\b(?=.*\b(computer|software|antivirus|file|network|e-?mail|device|system))"
                 r"|ransomware|trojan|keylogger|spyware|\bworms?\b|botnet|rootkit|backdoor|adware"
                 r"|malicious (code|software|program|script|payload)|cryptojack"),
     ("hacking_intrusion", r"\bhack|crack\w* (\w+ )?passwords?|password crack|(software|system|network|server|web|app"
                           r"|code|device|iot|security) vulnerabilit|vulnerabilit\w* in (a |the )?(\w+ )?(software|system"
                           r"|network|server|website|app|code|device|database)|\bexploit (a|the) (flaw|bug|system)|\bddos\b|denial[- ]of[- ]service|sql injection|brute[- ]force"
                           r"|unauthori[sz]ed access|bypass\w* (\w+ )?(security|authentication|antivirus|firewall)"
-                          r"|\bbreach|zero[- ]day|privilege escalation"),
+                          r"|\bbreach|zero[- ]day|privilege escalation|cyber ?-?attack|\bhijack|social engineering|cyberstalk"
+                          r"|crash (a |the )?computer|(steal|harvest)\w* (\w+ )?(sensitive|confidential) (information|data)"
+                          r"|denies access to a website|infiltrate a secure"),
     ("safeguard_circumvention", r"jailbreak|bypass\w* (the |your |its )?(ai|safety|content) (filter|guardrail|restriction)"
                                 r"|ignore (your|all|previous) (instructions|rules|guidelines)|prompt injection"),
     ("gambling", r"gambl|casino|\bbet(s|ting)?\b|sportsbook|poker|slot machine|roulette|blackjack"),
@@ -119,27 +126,33 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
     ("automated_eligibility_decisions", r"eligib|approve or deny|loan (approval|applications?)|screen\w* "
                                         r"(job )?(applicants|candidates|tenants)|admissions? decision"),
     ("market_manipulation", r"pump[- ]and[- ]dump|market manipulat|manipulat\w* (the )?(stock|market|price|share)"
-                            r"|wash trad|spoof\w* (orders|trading)|artificially inflate the price|short selling"),
+                            r"|wash trad|spoof\w* (orders|trading)|artificially inflate the price|short selling"
+                            r"|manipulat\w* (\w+ )?(financial )?markets?|stock market crash"),
     ("scams", r"\bscam|fraud|phish|identity theft|steal\w* (someone'?s |their )?identit|ponzi|swindl|defraud"
-              r"|credit card (info|details|numbers)|fake (charity|invoice|lottery|prize|job)|impersonat\w* (a |an |the )?"
+              r"|credit card (info|details|numbers)|steal login credentials|reveal\w* (their |your )?passwords|fake (charity|invoice|lottery|prize|job)|impersonat\w* (a |an |the )?"
               r"(bank|organi[sz]ation|company|irs|government|security)|\bcon\b (people|artist)"),
     ("disinformation", r"fake news|disinformation|misinformation|false (information|news|story)|propaganda|conspiracy"
-                       r"|\bhoax|spread\w* (lies|rumou?rs|false)|mislead\w* (the public|people)"),
+                       r"|\bhoax|spread\w* (lies|rumou?rs|false)|mislead\w* (the public|people)|without any scientific evidence"
+                       r"|fake protest|inflammatory"),
     ("spam", r"\bspam|bulk (e-?mail|messag)|mass (e-?mail|messag|text)|unsolicited"),
     ("academic_dishonesty", r"plagiar|cheat\w* (on|in) (a |an |the |my |online )?(test|exam|quiz|homework|assignment"
-                            r"|school|class)|essay mill|write my (essay|thesis|dissertation|assignment)"
+                            r"|school|class)|cheat\w* on (\w+ )?exams|essay mill|write my (essay|thesis|dissertation|assignment)"
                             r"|academic (dishonesty|misconduct)|contract cheating|course evaluation|fake (degree|diploma)"),
     ("astroturfing", r"astroturf|fake (customer )?reviews?|fabricated (customer )?reviews|sock ?puppet|bot network"
-                     r"|fake (followers|accounts?|profiles?|engagement|likes|grassroots)|inauthentic|manipulat\w* (online )?polls?"),
+                     r"|fake (followers|accounts?|profiles?|engagement|likes|grassroots)|inauthentic|manipulat\w* (online )?polls?"
+                     r"|review (on |for )?(a |the )?product (that )?you have not|manipulates customer ratings"),
     ("pseudo_pharmaceuticals", r"pseudo-?pharm|miracle cure|fake (medicine|drug|cure|supplement|weight loss)"
-                               r"|unproven (cure|treatment|remed|supplement)|cures? (cancer|covid|diabetes|hiv|autism)"),
+                               r"|unproven (cure|treatment|remed|supplement)|cures? (cancer|covid|diabetes|hiv|autism)"
+                               r"|misleads consumers about a product'?s safety"),
     ("impersonation", r"impersonat|pretend\w* to be|\bpos(e|ing) as|deep ?fake|voice clon"),
     ("undisclosed_bot", r"(not|never|without) (disclos|reveal|tell)\w* (\w+ ){0,4}(ai|bot|chatbot)\b"
                         r"|pass (itself )?(as|for) (a )?human"),
     ("manipulation_vulnerable", r"gaslight|brainwash|exploit\w* (someone'?s |their |people'?s )?(vulnerab|fear|insecurit"
-                                r"|lonel|grief)|manipulat\w* (vulnerable|the elderly|elderly|children|someone into)"),
+                                r"|lonel|grief)|manipulat\w* (vulnerable|the elderly|elderly|children|someone into)|psychological (tactics|"
+                                r"manipulation)|(manipulate|trick) (\w+ ){0,2}people into|vulnerable individuals"),
     ("adult_sexual_content", r"\bporn|erotic|sexually explicit|explicit sex|\bnudes?\b|\bnsfw|\bsex (scene|story|chat)"
-                             r"|fetish|\bbdsm\b|orgasm|sexting|\bsmut|onlyfans|\borg(y|ies)\b|intimate images"),
+                             r"|fetish|\bbdsm\b|orgasm|sexting|\bsmut|onlyfans|\borg(y|ies)\b|intimate images|\bsex\b|\bsexy\b|\bnaked"
+                             r"|kinky|horny|masturbat|\bsext\b|erotica"),
     ("adult_industries", r"adult (industry|entertainment|website|webcam|content creator|film|movie|site)|escort"
                          r"|strip (club|bar)|brothel|sex work|webcam (model|site)|camgirl"),
     ("dating_apps", r"dating (app|site|profile|service|platform)|tinder|bumble|\bhinge\b|matchmak|online dating"),
@@ -154,7 +167,7 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
                               r"|spy(ing)? on|\bstalk|surveil|gps tracker|secretly record|wiretap|hidden camera"
                               r"|monitor\w* (someone|an individual|my (wife|husband|partner|girlfriend|boyfriend|employee))"),
     ("personal_data_misuse", r"personal (information|data|details|identifiable)|\bdox|home address|social security number"
-                             r"|\bssn\b|private (information|data|records|messages|conversations)|(health|medical|financial"
+                             r"|\bssn\b|user (data|activity)|spies on|private (information|data|records|messages|conversations)|(health|medical|financial"
                              r"|educational|employment|criminal) records|\bpii\b|data broker|steal\w* (\w+ )?data"),
     ("facial_recognition", r"facial recognition|face recognition|recogni[sz]e faces|faces of individuals"),
     ("biometric_categorisation", r"biometric|protected characteristic|(infer|predict|classify|determine)\w* "
@@ -179,7 +192,7 @@ KEYWORD_RULES: tuple[tuple[str, str], ...] = (
 REFINE_ONLY_RULES: tuple[tuple[str, str], ...] = (
     ("hate", r"\bracial|ethnic|religio|muslim|\bjew|islam|immigrant|lgbt|\bgays?\b|lesbian|transgender"
              r"|minorit(y|ies)|\bdisabilit|\brace\b|women|black people"),
-    ("violent_crime", r"\bviolen|\bharm (someone|others|people|a person)|physical(ly)? (harm|hurt|attack)"),
+    ("violent_crime", r"\bviolen|\bharm (someone|others|people|a person|her|him|them)\b|physical(ly)? (harm|hurt|attack)"),
 )
 
 _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -291,34 +304,16 @@ class SourceMap:
 
 def known_topics() -> frozenset[str]:
     """The topic keys of ``datasets/policies/topics.yaml``."""
-    from harness.paths import policies_dir
+    from harness.policies import topic_keys
 
-    return frozenset(k for k, _ in _topic_table(str(policies_dir() / "topics.yaml")))
+    return frozenset(topic_keys())
 
 
 def reference_categories() -> dict[str, str | None]:
     """``topic -> reference_category`` from ``topics.yaml`` (orientation only; policies decide)."""
-    from harness.paths import policies_dir
+    from harness.policies import load_topics
 
-    return dict(_topic_table(str(policies_dir() / "topics.yaml")))
-
-
-_KEY_LINE = re.compile(r"^\s*-\s*key:\s*([a-z][a-z0-9_]*)\s*$")
-_REF_LINE = re.compile(r"^\s*reference_category:\s*([a-z_]+|null|~)?\s*$")
-
-
-@lru_cache(maxsize=4)
-def _topic_table(path: str) -> tuple[tuple[str, str | None], ...]:
-    # Read line by line rather than with a YAML parser: only ``key`` and ``reference_category``
-    # are needed, and free-text descriptions must not be able to break suite building.
-    out: list[tuple[str, str | None]] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if m := _KEY_LINE.match(line):
-            out.append((m.group(1), None))
-        elif (m := _REF_LINE.match(line)) and out:
-            ref = m.group(1)
-            out[-1] = (out[-1][0], None if ref in (None, "null", "~") else ref)
-    return tuple(out)
+    return {t.key: t.reference_category for t in load_topics()}
 
 
 def load_source_map(path: Path) -> SourceMap:
