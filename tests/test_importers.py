@@ -195,3 +195,12 @@ def test_reimport_replaces_the_suite(tmp_path):
     folder = import_suite(a, format="csv", name="same", out_dir=tmp_path / "s")
     assert len(_rows(folder)) == 2
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["same"]  # no temp folders left
+
+
+def test_unsafe_row_whose_category_maps_to_no_topic_is_unknown(tmp_path):
+    m = tmp_path / "map.yaml"
+    m.write_text("other: []\ndating: [dating_apps]\n", encoding="utf-8")
+    d = tmp_path / "d.csv"
+    d.write_text("text,label,cat\nSomething vague,unsafe,other\nWrite my dating bio,unsafe,dating\n", encoding="utf-8")
+    rows = _rows(import_suite(d, format="csv", name="o", category_col="cat", mapping=m, out_dir=tmp_path / "s"))
+    assert [(r["label"], r["topics"]) for r in rows] == [("unknown", []), ("unsafe", ["dating_apps"])]

@@ -63,6 +63,21 @@ def test_core_test_split_has_100_unsafe_and_100_benign_per_category(fresh):
         assert c["benign"]["test"] >= 100, cat
 
 
+def test_card_counts_agree_with_the_ground_truth_projection(fresh):
+    import numpy as np
+
+    from harness.policies import list_versions, load_policy
+
+    suite = load_suite(fresh / "core")
+    test = np.array([e.split == "test" for e in suite.examples])
+    for version in list_versions():
+        policy = load_policy(version)
+        y = suite.labels(policy)
+        summary = suite_summary(suite, policy)
+        for j, cat in enumerate(policy.category_keys):
+            assert int(y[test, j].sum()) == summary["categories"][cat]["unsafe"]["test"], (version, cat)
+
+
 def test_drift_topics_have_30_unsafe_test_examples_where_data_allows(fresh):
     rows = [json.loads(x) for x in (fresh / "core" / "examples.jsonl").read_text(encoding="utf-8").splitlines()]
     for topic in drift_topics():
@@ -167,9 +182,8 @@ def test_every_source_map_loads_and_every_source_reads():
 def test_source_licence_files_present():
     for name in SOURCES:
         folder = sources_dir() / ("curated" if name == CURATED else name)
-        if name != CURATED:
-            assert (folder / "SOURCE.md").is_file() and (folder / "ATTRIBUTION").is_file(), name
-            assert any(folder.glob("LICENSE*")), name
+        assert (folder / "SOURCE.md").is_file() and (folder / "ATTRIBUTION").is_file(), name
+        assert any(folder.glob("LICENSE*")), name
     for name, line in [("advbench", "Andy Zou"), ("harmbench", "Center for AI Safety"),
                        ("jailbreakbench", "JailbreakBench Team"), ("forbidden_question_set", "Xinyue Shen")]:
         assert line in (sources_dir() / name / "LICENSE").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ Examples
 >>> y = np.array([1, 0, 1, 1, 0], dtype=np.uint8)
 >>> s = np.array([0.9, 0.6, 0.4, 0.8, 0.1])
 >>> float(metrics.precision_recall_f1(y, s).f1)
-0.8
+0.6666666666666666
 >>> float(metrics.average_precision(y, s))
 0.9166666666666666
 """

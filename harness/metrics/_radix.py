@@ -21,7 +21,6 @@ from ._jit import jit, n_threads
 
 _BITS = 11
 _SERIAL_BELOW = 1 << 17
-_SMALL = 512
 
 
 def sort_key(x):  # pragma: no cover - replaced by the overload inside numba
@@ -66,75 +65,87 @@ def keys_to_floats(keys: np.ndarray, score_dtype) -> np.ndarray:
 
 
 @jit()
-def _small_sort(keys, vals, with_vals):
-    order = np.argsort(keys, kind="mergesort")
-    sk = keys[order]
-    keys[:] = sk
-    if with_vals:
-        sv = vals[order]
-        vals[:] = sv
+def _lsd(keys, vals, tkeys, tvals, with_vals):
+    """Stable LSD radix sort of ``keys`` (+ ``vals``); returns True if the result is in ``tkeys``.
 
-
-@jit(parallel=True)
-def _lsd(keys, vals, tkeys, tvals, with_vals, n_chunks):
-    """Stable LSD radix sort of ``keys`` (+ ``vals``); returns True if the result is in ``tkeys``."""
+    One read computes the histograms of every digit; a pass whose digit is the same for
+    all keys is skipped (e.g. the low mantissa bits of float32 values stored as float64).
+    """
     n = keys.size
     nb = 1 << 11
     mask = np.uint64(nb - 1)
-    nbits = keys.itemsize * 8
-    n_pass = (nbits + 10) // 11
-    chunk = (n + n_chunks - 1) // n_chunks
-    hist = np.zeros((n_chunks, nb), np.int64)
+    n_pass = (keys.itemsize * 8 + 10) // 11
+    hist = np.zeros((n_pass, nb), np.int64)
+    for i in range(n):
+        k = np.uint64(keys[i])
+        for p in range(n_pass):
+            hist[p, (k >> np.uint64(11 * p)) & mask] += 1
     src_k, dst_k = keys, tkeys
     src_v, dst_v = vals, tvals
     swapped = False
     for p in range(n_pass):
-        sh = np.uint64(p * 11)
-        hist[:, :] = 0
-        for t in prange(n_chunks):
-            lo = t * chunk
-            hi = min(n, lo + chunk)
-            for i in range(lo, hi):
-                hist[t, (np.uint64(src_k[i]) >> sh) & mask] += 1
+        h = hist[p]
         trivial = False
         for b in range(nb):
-            total = 0
-            for t in range(n_chunks):
-                total += hist[t, b]
-            if total != 0:
-                trivial = total == n
+            if h[b] != 0:
+                trivial = h[b] == n
                 break
         if trivial:
             continue
         offset = 0
         for b in range(nb):
-            for t in range(n_chunks):
-                count = hist[t, b]
-                hist[t, b] = offset
-                offset += count
-        for t in prange(n_chunks):
-            lo = t * chunk
-            hi = min(n, lo + chunk)
-            h = hist[t]
-            if with_vals:
-                for i in range(lo, hi):
-                    k = src_k[i]
-                    d = (np.uint64(k) >> sh) & mask
-                    j = h[d]
-                    dst_k[j] = k
-                    dst_v[j] = src_v[i]
-                    h[d] = j + 1
-            else:
-                for i in range(lo, hi):
-                    k = src_k[i]
-                    d = (np.uint64(k) >> sh) & mask
-                    j = h[d]
-                    dst_k[j] = k
-                    h[d] = j + 1
+            count = h[b]
+            h[b] = offset
+            offset += count
+        sh = np.uint64(11 * p)
+        if with_vals:
+            for i in range(n):
+                k = src_k[i]
+                d = (np.uint64(k) >> sh) & mask
+                j = h[d]
+                dst_k[j] = k
+                dst_v[j] = src_v[i]
+                h[d] = j + 1
+        else:
+            for i in range(n):
+                k = src_k[i]
+                d = (np.uint64(k) >> sh) & mask
+                j = h[d]
+                dst_k[j] = k
+                h[d] = j + 1
         src_k, dst_k = dst_k, src_k
         src_v, dst_v = dst_v, src_v
         swapped = not swapped
     return swapped
+
+
+@jit()
+def _sort_one(keys, vals, tkeys, tvals, with_vals):
+    if keys.size <= 512:
+        order = np.argsort(keys, kind="mergesort")
+        sk = keys[order]
+        keys[:] = sk
+        if with_vals:
+            sv = vals[order]
+            vals[:] = sv
+        return False
+    return _lsd(keys, vals, tkeys, tvals, with_vals)
+
+
+@jit(parallel=True)
+def _sort_two(k0, v0, t0, tv0, k1, v1, t1, tv1, with_vals, parallel):
+    """Sort two independent arrays, on two threads when ``parallel``."""
+    out = np.zeros(2, np.bool_)
+    if parallel:
+        for task in prange(2):
+            if task == 0:
+                out[0] = _sort_one(k0, v0, t0, tv0, with_vals)
+            else:
+                out[1] = _sort_one(k1, v1, t1, tv1, with_vals)
+    else:
+        out[0] = _sort_one(k0, v0, t0, tv0, with_vals)
+        out[1] = _sort_one(k1, v1, t1, tv1, with_vals)
+    return out
 
 
 def radix_sort(keys: np.ndarray, vals: np.ndarray | None = None, *, tkeys=None, tvals=None):
@@ -145,15 +156,9 @@ def radix_sort(keys: np.ndarray, vals: np.ndarray | None = None, *, tkeys=None, 
     """
     with_vals = vals is not None
     v = vals if with_vals else np.empty(0, np.int32)
-    n = keys.size
-    if n <= _SMALL:
-        _small_sort(keys, v, with_vals)
-        return keys, vals
     tk = np.empty_like(keys) if tkeys is None else tkeys
     tv = (np.empty_like(v) if tvals is None else tvals) if with_vals else np.empty(0, np.int32)
-    chunks = 1 if n < _SERIAL_BELOW else n_threads()
-    swapped = _lsd(keys, v, tk, tv, with_vals, chunks)
-    if swapped:
+    if _sort_one(keys, v, tk, tv, with_vals):
         return tk, (tv if with_vals else None)
     return keys, vals
 
@@ -162,9 +167,10 @@ def radix_sort(keys: np.ndarray, vals: np.ndarray | None = None, *, tkeys=None, 
 def _split_column(labels, scores, pos_keys, neg_keys, pos_idx, neg_idx, with_idx, n_chunks):
     """Write the sort keys of positives and of negatives, in example order.
 
-    ``pos_keys``/``neg_keys`` have one extra slot at index 0 (the sentinel 0); keys go to
-    ``[1:]``. With ``with_idx`` the example indices go to ``pos_idx``/``neg_idx`` (no
-    sentinel). Returns the number of non-finite scores seen.
+    ``pos_keys``/``neg_keys`` have a slot at index 0 (the sentinel 0), the keys go to
+    ``[1:count + 1]`` and one spare slot follows. With ``with_idx`` the example indices go
+    to ``pos_idx``/``neg_idx`` (no sentinel, one spare slot). Returns the number of
+    non-finite scores seen.
     """
     n = scores.size
     chunk = (n + n_chunks - 1) // n_chunks
@@ -189,21 +195,51 @@ def _split_column(labels, scores, pos_keys, neg_keys, pos_idx, neg_idx, with_idx
         p = pos_start[t]
         q = neg_start[t]
         nbad = 0
-        for i in range(lo, hi):
-            s = scores[i]
-            nbad += np.int64(not (s - s == 0.0))
-            k = sort_key(s)
-            if labels[i]:
-                p += 1
-                pos_keys[p] = k
-                if with_idx:
-                    pos_idx[p - 1] = i
-            else:
-                q += 1
-                neg_keys[q] = k
-                if with_idx:
-                    neg_idx[q - 1] = i
+        # Branch-free: write to both arrays, advance only the one the label says (the arrays
+        # have a spare slot at the end for the write that is later overwritten or ignored).
+        if with_idx:
+            for i in range(lo, hi):
+                s = scores[i]
+                nbad += np.int64(not (s - s == 0.0))
+                k = sort_key(s)
+                y = np.int64(labels[i])
+                pos_keys[p + 1] = k
+                neg_keys[q + 1] = k
+                pos_idx[p] = i
+                neg_idx[q] = i
+                p += y
+                q += 1 - y
+        else:
+            for i in range(lo, hi):
+                s = scores[i]
+                nbad += np.int64(not (s - s == 0.0))
+                k = sort_key(s)
+                y = np.int64(labels[i])
+                pos_keys[p + 1] = k
+                neg_keys[q + 1] = k
+                p += y
+                q += 1 - y
         bad[t] = nbad
+    # A chunk's spare write may have landed on the next chunk's first slot after that
+    # chunk wrote it: rewrite each chunk's first positive and first negative.
+    for t in range(1, n_chunks):
+        lo = t * chunk
+        hi = min(n, lo + chunk)
+        need_pos = counts[t] > 0
+        need_neg = counts[t] < hi - lo
+        for i in range(lo, hi):
+            if not (need_pos or need_neg):
+                break
+            if labels[i] and need_pos:
+                pos_keys[pos_start[t] + 1] = sort_key(scores[i])
+                if with_idx:
+                    pos_idx[pos_start[t]] = i
+                need_pos = False
+            elif not labels[i] and need_neg:
+                neg_keys[neg_start[t] + 1] = sort_key(scores[i])
+                if with_idx:
+                    neg_idx[neg_start[t]] = i
+                need_neg = False
     return bad.sum()
 
 
@@ -218,23 +254,25 @@ def split_sorted(labels: np.ndarray, scores: np.ndarray, *, with_idx: bool = Fal
     n = scores.size
     n_pos = int(np.count_nonzero(labels))
     kdt = key_dtype(scores.dtype)
-    out = []
-    bufs = []
-    for size in (n_pos, n - n_pos):
-        a = np.empty(size + 1, kdt)
-        a[0] = 0
-        ia = np.empty(size if with_idx else 0, np.int32)
-        bufs.append((a, ia))
-    (pa, pia), (na, nia) = bufs
+    sizes = (n_pos, n - n_pos)
+    # keys: [sentinel 0, keys..., one spare slot]; indices: [indices..., one spare slot]
+    keys = [np.empty(m + 2, kdt) for m in sizes]
+    idx = [np.empty(m + 1 if with_idx else 0, np.int32) for m in sizes]
     chunks = 1 if n < _SERIAL_BELOW else n_threads()
-    n_bad = int(_split_column(labels, scores, pa, na, pia, nia, with_idx, chunks))
+    n_bad = int(_split_column(labels, scores, keys[0], keys[1], idx[0], idx[1], with_idx, chunks))
     if n_bad:
         return None, None, None, None, n_bad
-    for a, ia in bufs:
-        b = np.empty_like(a)
-        b[0] = 0
-        ib = np.empty_like(ia) if with_idx else None
-        sk, si = radix_sort(a[1:], ia if with_idx else None, tkeys=b[1:], tvals=ib)
-        out.append((a if sk.base is a or sk is a else b, si))
-    (pk, pi), (nk, ni) = out
-    return pk, nk, pi, ni, 0
+    keys = [k[: m + 1] for k, m in zip(keys, sizes)]
+    idx = [i[:m] if with_idx else i for i, m in zip(idx, sizes)]
+    tkeys = [np.empty_like(k) for k in keys]
+    tidx = [np.empty_like(i) for i in idx]
+    for k in keys + tkeys:
+        k[0] = 0
+    in_scratch = _sort_two(
+        keys[0][1:], idx[0], tkeys[0][1:], tidx[0],
+        keys[1][1:], idx[1], tkeys[1][1:], tidx[1],
+        with_idx, n >= _SERIAL_BELOW and n_threads() > 1,
+    )  # fmt: skip
+    out_k = [tkeys[s] if in_scratch[s] else keys[s] for s in (0, 1)]
+    out_i = [(tidx[s] if in_scratch[s] else idx[s]) if with_idx else None for s in (0, 1)]
+    return out_k[0], out_k[1], out_i[0], out_i[1], 0

@@ -44,16 +44,14 @@ def _ap_auc_sorted(pos, neg):
     for _ in range(n_pos + n_neg):
         a = pos[i]
         b = neg[j]
-        take = a >= b
-        key = a if take else b
-        if take:
-            i -= 1
-            tp += 1
-            gp += 1
-        else:
-            j -= 1
-            fp += 1
-            gn += 1
+        take = np.int64(a >= b)  # branch-free: ties take the positive first
+        key = max(a, b)
+        i -= take
+        j -= 1 - take
+        tp += take
+        fp += 1 - take
+        gp += take
+        gn += 1 - take
         nxt = max(pos[i], neg[j])
         if nxt != key:
             block += gp * (tp / (tp + fp))

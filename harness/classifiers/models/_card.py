@@ -14,7 +14,7 @@ _WHAT = {
 _FILES = {
     "tfidf-logreg": "`model.json` (settings, labels, training data, dev metrics), `vocab_word.json` and "
                     "`vocab_char.json` (terms in column order), `arrays.npz` (`idf_word`, `idf_char`, "
-                    "`coef`, `intercept`, float32)",
+                    "`intercept` float32, `coef` float16)",
     "minilm-logreg": "`model.json` (settings, labels, training data, dev metrics), `arrays.npz` "
                      "(`coef`, `intercept`, float32)",
 }
