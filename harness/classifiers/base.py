@@ -101,6 +101,8 @@ class Classifier:
 
     name: str = "unnamed"
     version: str = "0"
+    #: One line for ``policybench classifiers list`` (default: the class docstring's first paragraph).
+    description: str = ""
     taxonomy: Taxonomy = Taxonomy.topics()
     labels: Sequence[str] = ()
     requirements: Sequence[str] = ()
@@ -129,6 +131,7 @@ class Classifier:
         return {
             "name": self.name,
             "version": self.version,
+            "description": self.description,
             "taxonomy": self.taxonomy.describe(),
             "policy_conditioned": self.policy_conditioned,
             "n_labels": len(self.labels),

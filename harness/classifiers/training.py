@@ -50,7 +50,7 @@ def _fit_minilm(train_texts: list[str], Y: np.ndarray, labels: list[str]) -> tup
     ok, why = _embed.available()
     if not ok:
         raise InputError(Problem(f"cannot train minilm-logreg: {why}", field="classifier"))
-    E = _embed.encode(train_texts, batch_size=64)
+    E = _embed.encode(train_texts, batch_size=256)
     head = minilm.fit_embeddings(E, Y, labels)
 
     def save(out: Path, meta: dict[str, Any]) -> dict[str, Any]:

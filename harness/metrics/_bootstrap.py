@@ -78,7 +78,6 @@ def _estimates(metric, labels, scores3, threshold):
 def _resampled(metric, labels, blocks: list[np.ndarray], threshold, n_resamples, seed):
     """Metric values of shape (R, J): the columns of every block, in order, per resample."""
     n, c = labels.shape
-    tasks = max(1, min(n_resamples, n_threads()))
     if metric in THRESHOLD_METRICS:
         codes = np.concatenate(
             [
@@ -87,7 +86,7 @@ def _resampled(metric, labels, blocks: list[np.ndarray], threshold, n_resamples,
             ],
             axis=1,
         )
-        tp, pred, pos, total = confusion_resamples(np.ascontiguousarray(codes), np.uint64(seed), n_resamples, tasks)
+        tp, pred, pos, total = confusion_resamples(np.ascontiguousarray(codes), seed, n_resamples, n_threads())
         fp = pred - tp
         fn = pos - tp
         tn = total[:, None] - pred - fn
@@ -99,8 +98,8 @@ def _resampled(metric, labels, blocks: list[np.ndarray], threshold, n_resamples,
             for j in range(c):
                 lab_cols.append(np.ascontiguousarray(labels[:, j]))
                 score_cols.append(np.ascontiguousarray(s[kk, :, j]))
-    prepared = prepare_ranking(lab_cols, score_cols)
-    ap, auc = ranking_resamples(*prepared, n, np.uint64(seed), n_resamples, tasks)
+    idx, code, offsets = prepare_ranking(lab_cols, score_cols)
+    ap, auc = ranking_resamples(idx, code, offsets, n, seed, n_resamples, n_threads())
     return ap if metric == "average_precision" else auc
 
 

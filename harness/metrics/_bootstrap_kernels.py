@@ -1,18 +1,20 @@
-"""Bootstrap kernels: every resample evaluated as integer weights, resamples in parallel.
+"""Bootstrap kernels: resamples as integer weights, 16 resamples per pass over the data.
 
-Threshold metrics need, per resample and column, four weighted counts; the data are stored
-once as a code per (example, column): ``2 * label + predicted``.
+A pass walks the data once and carries 16 resamples side by side ("lanes"): for each
+example it draws the 16 weights (one per resample, :mod:`._rng`) and updates 16 sets of
+counters with the same instructions, which the compiler turns into SIMD. Groups of 16
+resamples are spread over numba's threads. A resample's result depends only on the seed,
+its number and the data, never on its group, lane or thread.
 
-Ranking metrics sort each column once (:func:`prepare_ranking`). Per resample the
-negatives are walked from the top score down, accumulating their weights in blocks; each
-positive records the weighted number of negatives scored at least as high (``fp_ge``) and
-strictly higher (``fp_gt``). Then the positives are walked, accumulating ``tp``; a positive
-that ends its tie group adds ``G * tp / (tp + fp_ge)`` to AP and ``G * (fp_ge + fp_gt)``
-to the ROC-AUC tie-corrected sum, G being the weight of its group. No branch depends on the
-data in the inner loops, so the cost is ~n per resample and column.
+Threshold metrics need four weighted counts per resample and column; the data are stored
+once as one code per (example, column): ``2 * label + predicted``.
 
-Resamples are split into contiguous ranges, one per task; a resample's result depends only
-on the seed, its number and the data, never on the thread that computed it.
+Ranking metrics sort each column once (:func:`prepare_ranking`) into one sequence from the
+top score down, each element coded with its label, whether it ends its tie group, and
+whether that group holds a positive. Walking it, a group's end adds
+``G * tp / (tp + fp)`` to AP and ``G * (2 fp - N_g)`` to the tie-corrected ROC-AUC sum,
+G and N_g being the weights of the group's positives and negatives -- scikit-learn's
+threshold groups, weighted.
 """
 
 from __future__ import annotations
@@ -20,239 +22,217 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import jit
+from ._jit import jit, serial_and_parallel
 from ._radix import split_sorted
-from ._rng import resample_key, weight
+from ._rng import example_offset, resample_key, weight_at
 
-_BLOCK = 256
+LANES = 16
 
 
-@jit(parallel=True)
-def confusion_resamples(codes, seed, n_resamples, n_tasks):
+@jit()
+def _lane_keys(seed, r0, keys):
+    for lane in range(LANES):
+        keys[lane] = resample_key(seed, r0 + lane)
+
+
+@jit()
+def _fill_weights(keys, n, out):
+    """``out[i, lane]``: the weight of example i in resample lane (uint8)."""
+    for i in range(n):
+        x = example_offset(i)
+        for lane in range(LANES):
+            out[i, lane] = weight_at(keys[lane], x)
+
+
+@jit()
+def _confusion_group(codes, keys, tp, pred, pos, total):
+    """Weighted counts of 16 resamples, added to tp/pred/pos (J, 16) and total (16,), int32."""
+    n, n_cols = codes.shape
+    w = np.zeros(LANES, np.int32)
+    for i in range(n):
+        x = example_offset(i)
+        for lane in range(LANES):
+            w[lane] = weight_at(keys[lane], x)
+        for lane in range(LANES):
+            total[lane] += w[lane]
+        for j in range(n_cols):
+            c = np.int32(codes[i, j])
+            m_pred = -(c & 1)  # all ones or zero
+            m_pos = -(c >> 1)
+            m_tp = m_pred & m_pos
+            for lane in range(LANES):
+                pred[j, lane] += w[lane] & m_pred
+                pos[j, lane] += w[lane] & m_pos
+                tp[j, lane] += w[lane] & m_tp
+
+
+def _confusion_resamples(codes, seed, n_resamples, n_tasks):
+    """Weighted counts per resample and column from codes (n, J) = 2*label + predicted.
+
+    Returns int64 arrays ``tp, pred, pos`` of shape (R, J) and ``total`` of shape (R,).
+    Weighted counts are summed in int32: n must stay below 2**31 / 12.
+    """
+    n, n_cols = codes.shape
+    n_groups = (n_resamples + LANES - 1) // LANES
+    tp = np.zeros((n_groups, n_cols, LANES), np.int32)
+    pred = np.zeros((n_groups, n_cols, LANES), np.int32)
+    pos = np.zeros((n_groups, n_cols, LANES), np.int32)
+    total = np.zeros((n_groups, LANES), np.int32)
+    per = (n_groups + n_tasks - 1) // n_tasks
+    for task in prange(n_tasks):
+        keys = np.empty(LANES, np.uint64)
+        for g in range(task * per, min(n_groups, (task + 1) * per)):
+            _lane_keys(seed, g * LANES, keys)
+            _confusion_group(codes, keys, tp[g], pred[g], pos[g], total[g])
+    out = []
+    for arr in (tp, pred, pos):
+        flat = np.ascontiguousarray(arr.transpose(0, 2, 1)).reshape(n_groups * LANES, n_cols)
+        out.append(flat[:n_resamples].astype(np.int64))
+    tp, pred, pos = out
+    total = total.reshape(n_groups * LANES)[:n_resamples].astype(np.int64)
+    return tp, pred, pos, total
+
+
+_confusion_serial, _confusion_parallel = serial_and_parallel(_confusion_resamples)
+
+
+@jit()
+def _merge_order(pos, neg, pos_idx, neg_idx, idx_out, code_out):
+    """Merge positives and negatives from the top score down; code = label | end<<1 | haspos<<2."""
+    n_pos = pos.size - 1
+    n_neg = neg.size - 1
+    i = n_pos
+    j = n_neg
+    has_pos = 0
+    for k in range(n_pos + n_neg):
+        a = pos[i]
+        b = neg[j]
+        if a >= b:
+            key = a
+            idx_out[k] = pos_idx[i - 1]
+            label = 1
+            i -= 1
+        else:
+            key = b
+            idx_out[k] = neg_idx[j - 1]
+            label = 0
+            j -= 1
+        has_pos |= label
+        end = 1 if max(pos[i], neg[j]) != key else 0
+        code_out[k] = label | (end << 1) | ((end & has_pos) << 2)
+        if end:
+            has_pos = 0
+
+
+def prepare_ranking(labels: list[np.ndarray], columns: list[np.ndarray]):
+    """Sort each score column once: ``(idx, code, offsets)`` for :func:`ranking_resamples`.
+
+    ``labels`` holds one uint8 label column per score column. Raises ``ValueError`` if a
+    score is not finite (callers validate first).
+    """
+    n = columns[0].size if columns else 0
+    idx = np.empty(n * len(columns), np.int32)
+    code = np.empty(n * len(columns), np.uint8)
+    offsets = np.arange(len(columns) + 1, dtype=np.int64) * n
+    for c, (lab, col) in enumerate(zip(labels, columns)):
+        pk, nk, pi, ni, n_bad = split_sorted(lab, col, with_idx=True)
+        if n_bad:
+            raise ValueError("non-finite score")
+        _merge_order(pk, nk, pi, ni, idx[c * n : (c + 1) * n], code[c * n : (c + 1) * n])
+    return idx, code, offsets
+
+
+@jit()
+def _ranking_group(idx, code, keys, wbuf, use_buffer, ap_out, auc_out):
+    """AP and ROC-AUC of one column for 16 resamples."""
+    n = idx.size
+    st = np.zeros((5, LANES), np.int32)  # weight, tp, fp, group tp, group fp (one array: SIMD)
+    fs = np.zeros((2, LANES))  # AP sum, ROC-AUC tie-corrected sum
+    for k in range(n):
+        c = code[k]
+        if use_buffer:
+            i = idx[k]
+            for lane in range(LANES):
+                st[0, lane] = wbuf[i, lane]
+        else:
+            x = example_offset(idx[k])
+            for lane in range(LANES):
+                st[0, lane] = weight_at(keys[lane], x)
+        m_pos = -np.int32(c & 1)
+        m_neg = ~m_pos
+        for lane in range(LANES):
+            wp = st[0, lane] & m_pos
+            wn = st[0, lane] & m_neg
+            st[1, lane] += wp
+            st[2, lane] += wn
+            st[3, lane] += wp
+            st[4, lane] += wn
+        if c & 2:  # the tie group ends here
+            if c & 4:  # and holds a positive
+                for lane in range(LANES):
+                    t = np.float64(st[1, lane])
+                    f = np.float64(st[2, lane])
+                    g = np.float64(st[3, lane])
+                    fs[0, lane] += g * (t / max(t + f, 1.0))
+                    fs[1, lane] += g * (2.0 * f - st[4, lane])
+            for lane in range(LANES):
+                st[3, lane] = 0
+                st[4, lane] = 0
+    for lane in range(LANES):
+        tp = st[1, lane]
+        fp = st[2, lane]
+        ap_out[lane] = fs[0, lane] / tp if tp > 0 else 0.0
+        both = 2.0 * tp * fp
+        auc_out[lane] = (both - fs[1, lane]) / both if both > 0 else np.nan
+
+
+def _ranking_resamples(idx, code, offsets, n, seed, n_resamples, n_tasks):
+    """AP and ROC-AUC per resample and column: arrays (R, J); NaN where AUC is undefined."""
+    n_cols = offsets.size - 1
+    n_groups = (n_resamples + LANES - 1) // LANES
+    ap = np.empty((n_groups, n_cols, LANES))
+    auc = np.empty((n_groups, n_cols, LANES))
+    per = (n_groups + n_tasks - 1) // n_tasks
+    use_buffer = n_cols > 1
+    for task in prange(n_tasks):
+        keys = np.empty(LANES, np.uint64)
+        wbuf = np.empty((n if use_buffer else 0, LANES), np.uint8)
+        for g in range(task * per, min(n_groups, (task + 1) * per)):
+            _lane_keys(seed, g * LANES, keys)
+            if use_buffer:
+                _fill_weights(keys, n, wbuf)
+            for col in range(n_cols):
+                lo = offsets[col]
+                hi = offsets[col + 1]
+                _ranking_group(idx[lo:hi], code[lo:hi], keys, wbuf, use_buffer, ap[g, col], auc[g, col])
+    ap_r = np.ascontiguousarray(ap.transpose(0, 2, 1)).reshape(n_groups * LANES, n_cols)[:n_resamples]
+    auc_r = np.ascontiguousarray(auc.transpose(0, 2, 1)).reshape(n_groups * LANES, n_cols)[:n_resamples]
+    return ap_r, auc_r
+
+
+_ranking_serial, _ranking_parallel = serial_and_parallel(_ranking_resamples)
+
+#: below this many (example, column, resample) steps a bootstrap runs on one thread
+PARALLEL_FROM = 1 << 22
+
+
+def _tasks(work: int, n_resamples: int, n_threads: int) -> int:
+    groups = -(-n_resamples // LANES)
+    return 1 if work < PARALLEL_FROM else max(1, min(groups, n_threads))
+
+
+def confusion_resamples(codes, seed, n_resamples, n_threads):
     """Weighted counts per resample and column from codes (n, J) = 2*label + predicted.
 
     Returns int64 arrays ``tp, pred, pos`` of shape (R, J) and ``total`` of shape (R,).
     """
-    n, n_cols = codes.shape
-    tp = np.zeros((n_resamples, n_cols), np.int64)
-    pred = np.zeros((n_resamples, n_cols), np.int64)
-    pos = np.zeros((n_resamples, n_cols), np.int64)
-    total = np.zeros(n_resamples, np.int64)
-    per = (n_resamples + n_tasks - 1) // n_tasks
-    for task in prange(n_tasks):
-        wv = np.empty(_BLOCK, np.int32)
-        a_tp = np.empty(n_cols, np.int64)
-        a_pred = np.empty(n_cols, np.int64)
-        a_pos = np.empty(n_cols, np.int64)
-        for r in range(task * per, min(n_resamples, (task + 1) * per)):
-            k1, k2 = resample_key(seed, r)
-            a_tp[:] = 0
-            a_pred[:] = 0
-            a_pos[:] = 0
-            tot = np.int64(0)
-            for b0 in range(0, n, _BLOCK):
-                m = min(_BLOCK, n - b0)
-                for q in range(m):
-                    wv[q] = weight(b0 + q, k1, k2)
-                if n_cols == 1:
-                    s_tp = np.int64(0)
-                    s_pred = np.int64(0)
-                    s_pos = np.int64(0)
-                    for q in range(m):
-                        w = np.int64(wv[q])
-                        c = np.int64(codes[b0 + q, 0])
-                        s_tp += w * (c == 3)
-                        s_pred += w * (c & 1)
-                        s_pos += w * (c >> 1)
-                        tot += w
-                    a_tp[0] += s_tp
-                    a_pred[0] += s_pred
-                    a_pos[0] += s_pos
-                else:
-                    for q in range(m):
-                        w = np.int64(wv[q])
-                        tot += w
-                        if w == 0:
-                            continue
-                        for j in range(n_cols):
-                            c = np.int64(codes[b0 + q, j])
-                            a_tp[j] += w * (c == 3)
-                            a_pred[j] += w * (c & 1)
-                            a_pos[j] += w * (c >> 1)
-            tp[r] = a_tp
-            pred[r] = a_pred
-            pos[r] = a_pos
-            total[r] = tot
-    return tp, pred, pos, total
+    tasks = _tasks(codes.size * n_resamples, n_resamples, n_threads)
+    kernel = _confusion_parallel if tasks > 1 else _confusion_serial
+    return kernel(codes, np.uint64(seed), n_resamples, tasks)
 
 
-def prepare_ranking(labels: np.ndarray, columns: list[np.ndarray]):
-    """Sort each score column once; returns the flat arrays :func:`ranking_resamples` needs.
-
-    ``labels`` is a list of uint8 label columns, one per score column (may repeat).
-    Raises ``ValueError`` if a score is not finite (callers validate first).
-    """
-    pos_idx, neg_idx, nb, nbs, pend = [], [], [], [], []
-    pos_off, neg_off, ties = [0], [0], []
-    for lab, col in zip(labels, columns):
-        pk, nk, pi, ni, n_bad = split_sorted(lab, col, with_idx=True)
-        if n_bad:
-            raise ValueError("non-finite score")
-        g_nb, g_nbs, g_end = _rank_structure(pk, nk)
-        pos_idx.append(pi[::-1])
-        neg_idx.append(ni[::-1])
-        nb.append(g_nb)
-        nbs.append(g_nbs)
-        pend.append(g_end)
-        ties.append(bool((g_nb != g_nbs).any()))
-        pos_off.append(pos_off[-1] + pi.size)
-        neg_off.append(neg_off[-1] + ni.size)
-
-    def cat(parts, dtype):
-        return np.ascontiguousarray(np.concatenate(parts).astype(dtype, copy=False)) if parts else np.empty(0, dtype)
-
-    return (
-        cat(pos_idx, np.int32),
-        np.asarray(pos_off, np.int64),
-        cat(nb, np.int32),
-        cat(nbs, np.int32),
-        cat(pend, np.uint8),
-        cat(neg_idx, np.int32),
-        np.asarray(neg_off, np.int64),
-        np.asarray(ties, np.bool_),
-    )
-
-
-@jit()
-def _rank_structure(pos, neg):
-    """For positives from the top score down: #negatives >= and > its score, group end flag."""
-    n_pos = pos.size - 1
-    n_neg = neg.size - 1
-    nb = np.empty(n_pos, np.int32)
-    nbs = np.empty(n_pos, np.int32)
-    end = np.empty(n_pos, np.uint8)
-    j = n_neg  # walks negatives downwards; n_neg - j negatives seen
-    for p in range(n_pos):
-        v = pos[n_pos - p]
-        if p > 0 and v == pos[n_pos - p + 1]:  # same tie group as the previous positive
-            nbs[p] = nbs[p - 1]
-        else:
-            while j > 0 and neg[j] > v:
-                j -= 1
-            nbs[p] = n_neg - j
-        while j > 0 and neg[j] == v:
-            j -= 1
-        nb[p] = n_neg - j
-        end[p] = 1 if pos[n_pos - p - 1] != v else 0
-    return nb, nbs, end
-
-
-@jit(parallel=True)
-def ranking_resamples(pos_idx, pos_off, nb, nbs, pend, neg_idx, neg_off, ties, n, seed, n_resamples, n_tasks):
-    """AP and ROC-AUC per resample and column; arrays of shape (R, J) (NaN: undefined AUC)."""
-    n_cols = pos_off.size - 1
-    ap = np.empty((n_resamples, n_cols))
-    auc = np.empty((n_resamples, n_cols))
-    max_pos = 0
-    for j in range(n_cols):
-        max_pos = max(max_pos, pos_off[j + 1] - pos_off[j])
-    per = (n_resamples + n_tasks - 1) // n_tasks
-    use_buffer = n_cols > 1
-    for task in prange(n_tasks):
-        wb = np.empty(n if use_buffer else 0, np.int32)
-        fp_ge = np.empty(max_pos, np.int32)
-        fp_gt = np.empty(max_pos, np.int32)
-        wv = np.empty(_BLOCK, np.int32)
-        cum = np.empty(_BLOCK + 1, np.int64)
-        tcum = np.empty(_BLOCK, np.int64)
-        gsum = np.empty(_BLOCK, np.int64)
-        for r in range(task * per, min(n_resamples, (task + 1) * per)):
-            k1, k2 = resample_key(seed, r)
-            if use_buffer:
-                for i in range(n):
-                    wb[i] = weight(i, k1, k2)
-            for col in range(n_cols):
-                p0 = pos_off[col]
-                n_pos = pos_off[col + 1] - p0
-                q0 = neg_off[col]
-                n_neg = neg_off[col + 1] - q0
-                has_ties = ties[col]
-                # negatives: cumulative weight at each positive's nb / nbs
-                base = np.int64(0)
-                p = 0
-                q = 0
-                for c0 in range(0, n_neg, _BLOCK):
-                    m = min(_BLOCK, n_neg - c0)
-                    if use_buffer:
-                        for t in range(m):
-                            wv[t] = wb[neg_idx[q0 + c0 + t]]
-                    else:
-                        for t in range(m):
-                            wv[t] = weight(neg_idx[q0 + c0 + t], k1, k2)
-                    cum[0] = base
-                    for t in range(m):
-                        cum[t + 1] = cum[t] + wv[t]
-                    end = c0 + m
-                    while p < n_pos and nb[p0 + p] <= end:
-                        fp_ge[p] = cum[nb[p0 + p] - c0]
-                        p += 1
-                    if has_ties:
-                        while q < n_pos and nbs[p0 + q] <= end:
-                            fp_gt[q] = cum[nbs[p0 + q] - c0]
-                            q += 1
-                    base = cum[m]
-                while p < n_pos:
-                    fp_ge[p] = base
-                    p += 1
-                if has_ties:
-                    while q < n_pos:
-                        fp_gt[q] = base
-                        q += 1
-                # positives: tp, group sums, contributions
-                tp = np.int64(0)
-                g = np.int64(0)
-                a0 = 0.0
-                a1 = 0.0
-                a2 = 0.0
-                a3 = 0.0
-                auc_sum = np.int64(0)
-                for c0 in range(0, n_pos, _BLOCK):
-                    m = min(_BLOCK, n_pos - c0)
-                    if use_buffer:
-                        for t in range(m):
-                            wv[t] = wb[pos_idx[p0 + c0 + t]]
-                    else:
-                        for t in range(m):
-                            wv[t] = weight(pos_idx[p0 + c0 + t], k1, k2)
-                    for t in range(m):
-                        w = np.int64(wv[t])
-                        e = np.int64(pend[p0 + c0 + t])
-                        tp += w
-                        g += w
-                        tcum[t] = tp
-                        gsum[t] = g * e
-                        g *= 1 - e
-                    t = 0
-                    while t + 4 <= m:
-                        a0 += gsum[t] * (tcum[t] / max(tcum[t] + fp_ge[c0 + t], 1))
-                        a1 += gsum[t + 1] * (tcum[t + 1] / max(tcum[t + 1] + fp_ge[c0 + t + 1], 1))
-                        a2 += gsum[t + 2] * (tcum[t + 2] / max(tcum[t + 2] + fp_ge[c0 + t + 2], 1))
-                        a3 += gsum[t + 3] * (tcum[t + 3] / max(tcum[t + 3] + fp_ge[c0 + t + 3], 1))
-                        t += 4
-                    while t < m:
-                        a0 += gsum[t] * (tcum[t] / max(tcum[t] + fp_ge[c0 + t], 1))
-                        t += 1
-                    if has_ties:
-                        for t in range(m):
-                            auc_sum += gsum[t] * (np.int64(fp_ge[c0 + t]) + fp_gt[c0 + t])
-                    else:
-                        for t in range(m):
-                            auc_sum += gsum[t] * (2 * np.int64(fp_ge[c0 + t]))
-                fp = base
-                ap[r, col] = ((a0 + a1) + (a2 + a3)) / tp if tp > 0 else 0.0
-                if tp > 0 and fp > 0:
-                    both = 2.0 * tp * fp
-                    auc[r, col] = (both - auc_sum) / both
-                else:
-                    auc[r, col] = np.nan
-    return ap, auc
+def ranking_resamples(idx, code, offsets, n, seed, n_resamples, n_threads):
+    """AP and ROC-AUC per resample and column: arrays (R, J); NaN where AUC is undefined."""
+    tasks = _tasks(idx.size * n_resamples, n_resamples, n_threads)
+    kernel = _ranking_parallel if tasks > 1 else _ranking_serial
+    return kernel(idx, code, offsets, n, np.uint64(seed), n_resamples, tasks)

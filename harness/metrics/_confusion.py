@@ -12,16 +12,16 @@ import numpy as np
 from numba import prange
 
 from ._errors import MetricInputError
-from ._jit import jit, n_threads
+from ._jit import jit, n_threads, serial_and_parallel
 from ._results import Confusion, Scores, squeeze
 from ._validate import as_labels, as_scores, as_thresholds, block_shapes, raise_if_nonfinite
 
 _ROWS_PER_TASK = 1 << 16
+_PARALLEL_FROM = 1 << 16  # scores; below, one thread (a parallel launch costs more)
 _LINEAR_SEARCH_MAX = 16  # up to this many thresholds, count them; above, binary search
 
 
-@jit(parallel=True)
-def _block_counts(scores, labels, thresholds, n_tasks_per_k):
+def _block_counts_kernel(scores, labels, thresholds, n_tasks_per_k):
     """tp and predicted-positive counts per (k, c, threshold); thresholds ascending.
 
     Returns ``(tp, pred, n_nonfinite)``; ``tp``/``pred`` have shape (k, c, t).
@@ -86,6 +86,9 @@ def _block_counts(scores, labels, thresholds, n_tasks_per_k):
     return tp, pred, part_bad.sum()
 
 
+_block_counts_serial, _block_counts = serial_and_parallel(_block_counts_kernel)
+
+
 @jit()
 def _positives(labels):
     n, c = labels.shape
@@ -107,9 +110,9 @@ def _counts(y_true, y_score, threshold):
     labels2 = labels.reshape(n, c)
     scores3 = scores.reshape(k, n, c)
     tasks = max(1, min(-(-n // _ROWS_PER_TASK), 4 * n_threads()))
-    if n == 0:
-        tasks = 1
-    tp, pred, n_bad = _block_counts(scores3, labels2, sorted_thr, tasks)
+    parallel = scores3.size >= _PARALLEL_FROM and k * tasks > 1 and n_threads() > 1
+    kernel = _block_counts if parallel else _block_counts_serial
+    tp, pred, n_bad = kernel(scores3, labels2, sorted_thr, tasks)
     if n_bad:
         raise_if_nonfinite(scores, "y_score")
     pos = _positives(labels2)  # (c,)

@@ -10,6 +10,8 @@ Nothing global is set here: the thread count is numba's (``NUMBA_NUM_THREADS``).
 
 from __future__ import annotations
 
+import types
+
 import numba
 
 
@@ -23,6 +25,22 @@ def jit(*, parallel: bool = False, inline: str = "never", **options):
             return numba.njit(cache=False, parallel=parallel, inline=inline, **options)(func)
 
     return decorate
+
+
+def serial_and_parallel(func):
+    """Two cached dispatchers of one kernel: ``(serial, parallel)``.
+
+    In the serial one ``prange`` is a plain ``range``: small inputs then pay no parallel
+    launch (waking worker threads costs milliseconds on a busy 2-core machine). The serial
+    copy gets its own name, so that numba caches the two apart.
+    """
+    clone = types.FunctionType(
+        func.__code__, func.__globals__, func.__name__ + "_serial", func.__defaults__, func.__closure__
+    )
+    clone.__qualname__ = func.__qualname__ + "_serial"
+    clone.__module__ = func.__module__
+    clone.__doc__ = func.__doc__
+    return jit()(clone), jit(parallel=True)(func)
 
 
 def inline(func):

@@ -8,7 +8,7 @@ import numpy as np
 from numba import prange
 
 from ._errors import MetricInputError
-from ._jit import jit, n_threads
+from ._jit import n_threads, serial_and_parallel
 from ._results import CI, LatencySummary
 from ._rng import resample_key, weight
 from ._validate import as_confidence, as_int, as_scores, as_seed
@@ -16,8 +16,7 @@ from ._validate import as_confidence, as_int, as_scores, as_seed
 PERCENTILES = (50.0, 95.0, 99.0)
 
 
-@jit(parallel=True)
-def _latency_resamples(xs, idx, qs, seed, n_resamples, n_tasks):
+def _latency_resamples_kernel(xs, idx, qs, seed, n_resamples, n_tasks):
     """Per resample: the linear percentiles ``qs`` and the mean of the weighted sample.
 
     ``xs`` sorted ascending, ``idx`` their example indices (weights are keyed by them).
@@ -33,11 +32,11 @@ def _latency_resamples(xs, idx, qs, seed, n_resamples, n_tasks):
         frac = np.empty(nq)
         vals = np.empty(2 * nq)
         for r in range(task * per, min(n_resamples, (task + 1) * per)):
-            k1, k2 = resample_key(seed, r)
+            key = resample_key(seed, r)
             total = np.int64(0)
             wsum = 0.0
             for k in range(n):
-                wk = weight(idx[k], k1, k2)
+                wk = weight(idx[k], key)
                 w[k] = wk
                 total += wk
                 wsum += wk * xs[k]
@@ -65,6 +64,9 @@ def _latency_resamples(xs, idx, qs, seed, n_resamples, n_tasks):
                 out[r, q] = a + frac[q] * (b - a)
             out[r, nq] = wsum / total
     return out
+
+
+_latency_serial, _latency_parallel = serial_and_parallel(_latency_resamples_kernel)
 
 
 def latency_summary(latencies_seconds, *, n_resamples=1000, confidence=0.95, seed=0) -> LatencySummary:
@@ -107,15 +109,16 @@ def latency_summary(latencies_seconds, *, n_resamples=1000, confidence=0.95, see
     negative = np.flatnonzero(x < 0)
     if negative.size:
         i = int(negative[0])
-        raise MetricInputError("latencies_seconds", f"latencies must be >= 0, got {x[i]!r} at index {i}")
+        raise MetricInputError("latencies_seconds", f"latencies must be >= 0, got {float(x[i])!r} at index {i}")
     n_resamples = as_int(n_resamples, "n_resamples", minimum=1)
     confidence = as_confidence(confidence)
     seed = as_seed(seed)
     order = np.argsort(x, kind="stable")
     xs = np.ascontiguousarray(x[order])
     qs = np.asarray(PERCENTILES)
-    tasks = max(1, min(n_resamples, n_threads()))
-    values = _latency_resamples(xs, order.astype(np.int32), qs, np.uint64(seed), n_resamples, tasks)
+    tasks = 1 if x.size * n_resamples < (1 << 20) else max(1, min(n_resamples, n_threads()))
+    kernel = _latency_parallel if tasks > 1 else _latency_serial
+    values = kernel(xs, order.astype(np.int32), qs, np.uint64(seed), n_resamples, tasks)
     alpha = 1.0 - confidence
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

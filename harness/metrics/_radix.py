@@ -3,12 +3,13 @@
 A float's bit pattern, with the sign bit flipped for positives and all bits flipped for
 negatives, is an unsigned integer in the same order as the float (``-0.0`` is mapped to
 ``+0.0`` first, so equal floats have equal keys). Keys sort with a least-significant-digit
-radix sort of 11-bit digits (3 passes for float32, 6 for float64), stable, optionally
-carrying an int32 payload (the example index), split over numba's threads. Every finite
-float has a key above 0, so 0 serves as a sentinel below all keys.
+radix sort of bytes (4 passes for float32, 8 for float64; a pass whose byte is the same
+for every key is skipped), stable, optionally carrying an int32 payload (the example
+index). Every finite float has a key above 0, so 0 serves as a sentinel below all keys.
+(Byte digits beat 11-bit digits here: the scatter into 256 buckets stays in cache.)
 
-On this project's 2-core machine ``np.sort`` of 10**7 float64 takes ~0.7 s; the radix sort
-of the same keys ~0.15 s (float32: ~0.06 s).
+On this project's 2-core machine ``np.sort`` of 10**7 float64 takes ~0.7 s (float32
+~0.4 s); the radix sort of the same keys ~0.17 s (float32 ~0.08 s).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from numba.extending import overload
 
 from ._jit import jit, n_threads
 
-_BITS = 11
 _SERIAL_BELOW = 1 << 17
 
 
@@ -72,14 +72,14 @@ def _lsd(keys, vals, tkeys, tvals, with_vals):
     all keys is skipped (e.g. the low mantissa bits of float32 values stored as float64).
     """
     n = keys.size
-    nb = 1 << 11
+    nb = 256
     mask = np.uint64(nb - 1)
-    n_pass = (keys.itemsize * 8 + 10) // 11
+    n_pass = keys.itemsize
     hist = np.zeros((n_pass, nb), np.int64)
     for i in range(n):
         k = np.uint64(keys[i])
         for p in range(n_pass):
-            hist[p, (k >> np.uint64(11 * p)) & mask] += 1
+            hist[p, (k >> np.uint64(8 * p)) & mask] += 1
     src_k, dst_k = keys, tkeys
     src_v, dst_v = vals, tvals
     swapped = False
@@ -97,7 +97,7 @@ def _lsd(keys, vals, tkeys, tvals, with_vals):
             count = h[b]
             h[b] = offset
             offset += count
-        sh = np.uint64(11 * p)
+        sh = np.uint64(8 * p)
         if with_vals:
             for i in range(n):
                 k = src_k[i]
@@ -121,6 +121,7 @@ def _lsd(keys, vals, tkeys, tvals, with_vals):
 
 @jit()
 def _sort_one(keys, vals, tkeys, tvals, with_vals):
+    """Sort one array (stable); True if the result is in the scratch arrays."""
     if keys.size <= 512:
         order = np.argsort(keys, kind="mergesort")
         sk = keys[order]
@@ -133,34 +134,15 @@ def _sort_one(keys, vals, tkeys, tvals, with_vals):
 
 
 @jit(parallel=True)
-def _sort_two(k0, v0, t0, tv0, k1, v1, t1, tv1, with_vals, parallel):
-    """Sort two independent arrays, on two threads when ``parallel``."""
+def _sort_two(k0, v0, t0, tv0, k1, v1, t1, tv1, with_vals):
+    """Sort two independent arrays on two threads; which results are in the scratch arrays."""
     out = np.zeros(2, np.bool_)
-    if parallel:
-        for task in prange(2):
-            if task == 0:
-                out[0] = _sort_one(k0, v0, t0, tv0, with_vals)
-            else:
-                out[1] = _sort_one(k1, v1, t1, tv1, with_vals)
-    else:
-        out[0] = _sort_one(k0, v0, t0, tv0, with_vals)
-        out[1] = _sort_one(k1, v1, t1, tv1, with_vals)
+    for task in prange(2):
+        if task == 0:
+            out[0] = _sort_one(k0, v0, t0, tv0, with_vals)
+        else:
+            out[1] = _sort_one(k1, v1, t1, tv1, with_vals)
     return out
-
-
-def radix_sort(keys: np.ndarray, vals: np.ndarray | None = None, *, tkeys=None, tvals=None):
-    """Sort ``keys`` ascending (stable), permuting ``vals`` alike; returns ``(keys, vals)``.
-
-    The inputs are overwritten; the results are either the inputs or ``tkeys``/``tvals``
-    (scratch arrays of the same shape, allocated when not given).
-    """
-    with_vals = vals is not None
-    v = vals if with_vals else np.empty(0, np.int32)
-    tk = np.empty_like(keys) if tkeys is None else tkeys
-    tv = (np.empty_like(v) if tvals is None else tvals) if with_vals else np.empty(0, np.int32)
-    if _sort_one(keys, v, tk, tv, with_vals):
-        return tk, (tv if with_vals else None)
-    return keys, vals
 
 
 @jit(parallel=True)
@@ -243,6 +225,27 @@ def _split_column(labels, scores, pos_keys, neg_keys, pos_idx, neg_idx, with_idx
     return bad.sum()
 
 
+@jit()
+def _split_serial(labels, scores, pos_keys, neg_keys, pos_idx, neg_idx, with_idx):
+    """:func:`_split_column` on one thread (no parallel launch for small inputs)."""
+    p = 0
+    q = 0
+    nbad = 0
+    for i in range(scores.size):
+        s = scores[i]
+        nbad += np.int64(not (s - s == 0.0))
+        k = sort_key(s)
+        y = np.int64(labels[i])
+        pos_keys[p + 1] = k
+        neg_keys[q + 1] = k
+        if with_idx:
+            pos_idx[p] = i
+            neg_idx[q] = i
+        p += y
+        q += 1 - y
+    return nbad
+
+
 def split_sorted(labels: np.ndarray, scores: np.ndarray, *, with_idx: bool = False):
     """Sorted keys (ascending, sentinel 0 at index 0) of the positives and the negatives.
 
@@ -258,8 +261,10 @@ def split_sorted(labels: np.ndarray, scores: np.ndarray, *, with_idx: bool = Fal
     # keys: [sentinel 0, keys..., one spare slot]; indices: [indices..., one spare slot]
     keys = [np.empty(m + 2, kdt) for m in sizes]
     idx = [np.empty(m + 1 if with_idx else 0, np.int32) for m in sizes]
-    chunks = 1 if n < _SERIAL_BELOW else n_threads()
-    n_bad = int(_split_column(labels, scores, keys[0], keys[1], idx[0], idx[1], with_idx, chunks))
+    if n < _SERIAL_BELOW:
+        n_bad = int(_split_serial(labels, scores, keys[0], keys[1], idx[0], idx[1], with_idx))
+    else:
+        n_bad = int(_split_column(labels, scores, keys[0], keys[1], idx[0], idx[1], with_idx, n_threads()))
     if n_bad:
         return None, None, None, None, n_bad
     keys = [k[: m + 1] for k, m in zip(keys, sizes)]
@@ -268,11 +273,14 @@ def split_sorted(labels: np.ndarray, scores: np.ndarray, *, with_idx: bool = Fal
     tidx = [np.empty_like(i) for i in idx]
     for k in keys + tkeys:
         k[0] = 0
-    in_scratch = _sort_two(
-        keys[0][1:], idx[0], tkeys[0][1:], tidx[0],
-        keys[1][1:], idx[1], tkeys[1][1:], tidx[1],
-        with_idx, n >= _SERIAL_BELOW and n_threads() > 1,
-    )  # fmt: skip
+    if n >= _SERIAL_BELOW and n_threads() > 1:
+        in_scratch = _sort_two(
+            keys[0][1:], idx[0], tkeys[0][1:], tidx[0],
+            keys[1][1:], idx[1], tkeys[1][1:], tidx[1],
+            with_idx,
+        )  # fmt: skip
+    else:  # no parallel launch for small inputs
+        in_scratch = [_sort_one(keys[s][1:], idx[s], tkeys[s][1:], tidx[s], with_idx) for s in (0, 1)]
     out_k = [tkeys[s] if in_scratch[s] else keys[s] for s in (0, 1)]
     out_i = [(tidx[s] if in_scratch[s] else idx[s]) if with_idx else None for s in (0, 1)]
     return out_k[0], out_k[1], out_i[0], out_i[1], 0

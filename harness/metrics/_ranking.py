@@ -15,6 +15,7 @@ so it is exact; AP is summed in blocks to keep the rounding error near 1e-15.
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from ._errors import MetricInputError
 from ._jit import jit
@@ -22,59 +23,108 @@ from ._radix import keys_to_floats, split_sorted
 from ._results import RankingMetrics, squeeze
 from ._validate import as_labels, as_scores, block_shapes, raise_if_nonfinite
 
-_FLUSH = 1024
+_SEGMENTS = 8  # fixed, so that sums are added in the same order whatever the threads
+_PARALLEL_FROM = 1 << 17
 
 
 @jit()
-def _ap_auc_sorted(pos, neg):
-    """AP and ROC-AUC from ascending keys with a sentinel 0 at index 0 of each array."""
+def _ap_auc_segment(pos, neg, i_lo, i_hi, j_lo, j_hi):
+    """Walk positives ``pos[i_lo:i_hi]`` and negatives ``neg[j_lo:j_hi]`` (ascending keys,
+    every key of the segment above every key below it) from the top down.
+
+    Returns the segment's AP sum (sum over threshold groups with positives of
+    group_tp * tp / (tp + fp)) and its ROC-AUC tie-corrected sum
+    (sum of group_tp * (fp_ge + fp_gt)), counting tp and fp from the very top.
+    The loop goes from positive group to positive group; the one branch that is hard to
+    predict (the end of a run of negatives) is taken once per positive group.
+    """
     n_pos = pos.size - 1
     n_neg = neg.size - 1
-    i = n_pos
-    j = n_neg
-    tp = 0
-    fp = 0
-    gp = 0
-    gn = 0
+    i = i_hi - 1
+    j = j_hi - 1
+    tp = n_pos - i  # positives above the segment
+    fp = n_neg - j
     auc_sum = np.int64(0)
     block = 0.0
     total = 0.0
     comp = 0.0
     since_flush = 0
-    for _ in range(n_pos + n_neg):
-        a = pos[i]
-        b = neg[j]
-        take = np.int64(a >= b)  # branch-free: ties take the positive first
-        key = max(a, b)
-        i -= take
-        j -= 1 - take
-        tp += take
-        fp += 1 - take
-        gp += take
-        gn += 1 - take
-        nxt = max(pos[i], neg[j])
-        if nxt != key:
-            block += gp * (tp / (tp + fp))
-            auc_sum += gp * (2 * fp - gn)
-            gp = 0
-            gn = 0
-            since_flush += 1
-            if since_flush == 1024:
-                y = block - comp  # Kahan sum of the block sums
-                t = total + y
-                comp = (t - total) - y
-                total = t
-                block = 0.0
-                since_flush = 0
-    y = block - comp
-    total = total + y
-    ap = total / n_pos if n_pos > 0 else 0.0
-    if n_pos > 0 and n_neg > 0:
-        both = 2.0 * n_pos * n_neg
-        auc = (both - auc_sum) / both
-    else:
-        auc = np.nan
-    return ap, auc
+    while i >= i_lo:
+        v = pos[i]
+        while j >= j_lo and neg[j] > v:
+            j -= 1
+        fp_gt = n_neg - j
+        while j >= j_lo and neg[j] == v:
+            j -= 1
+        fp_ge = n_neg - j
+        i0 = i
+        i -= 1
+        while i >= i_lo and pos[i] == v:
+            i -= 1
+        gp = i0 - i
+        tp += gp
+        block += gp * (tp / (tp + fp_ge))
+        auc_sum += gp * (fp_ge + fp_gt)
+        since_flush += 1
+        if since_flush == 1024:  # Kahan-sum blocks of 1024 groups
+            y = block - comp
+            t = total + y
+            comp = (t - total) - y
+            total = t
+            block = 0.0
+            since_flush = 0
+    return total + (block - comp), auc_sum
+
+
+@jit()
+def _ap_auc_serial(pos, neg):
+    """:func:`_ap_auc_sorted` in one segment on one thread (for small inputs)."""
+    n_pos = pos.size - 1
+    n_neg = neg.size - 1
+    if n_pos == 0:
+        return 0.0, np.nan
+    if n_neg == 0:
+        return 1.0, np.nan
+    ap, auc_sum = _ap_auc_segment(pos, neg, 1, n_pos + 1, 1, n_neg + 1)
+    both = 2.0 * n_pos * n_neg
+    return ap / n_pos, (both - auc_sum) / both
+
+
+@jit(parallel=True)
+def _ap_auc_sorted(pos, neg, n_segments):
+    """AP and ROC-AUC from ascending keys with a sentinel 0 at index 0 of each array.
+
+    The merged order is cut into ``n_segments`` score ranges walked in parallel; their
+    sums are added in a fixed order, so the result does not depend on the thread count.
+    """
+    n_pos = pos.size - 1
+    n_neg = neg.size - 1
+    if n_pos == 0:
+        return 0.0, np.nan
+    if n_neg == 0:
+        return 1.0, np.nan
+    n_seg = max(1, min(n_segments, n_pos))
+    i_b = np.empty(n_seg + 1, np.int64)
+    j_b = np.empty(n_seg + 1, np.int64)
+    i_b[0] = 1
+    j_b[0] = 1
+    i_b[n_seg] = n_pos + 1
+    j_b[n_seg] = n_neg + 1
+    for q in range(1, n_seg):
+        v = pos[1 + (q * n_pos) // n_seg]
+        i_b[q] = 1 + np.searchsorted(pos[1:], v)
+        j_b[q] = 1 + np.searchsorted(neg[1:], v)
+    ap_part = np.zeros(n_seg)
+    auc_part = np.zeros(n_seg, np.int64)
+    for q in prange(n_seg):
+        ap_part[q], auc_part[q] = _ap_auc_segment(pos, neg, i_b[q], i_b[q + 1], j_b[q], j_b[q + 1])
+    ap = 0.0
+    auc_sum = np.int64(0)
+    for q in range(n_seg - 1, -1, -1):
+        ap += ap_part[q]
+        auc_sum += auc_part[q]
+    both = 2.0 * n_pos * n_neg
+    return ap / n_pos, (both - auc_sum) / both
 
 
 @jit()
@@ -116,7 +166,9 @@ def _column_ap_auc(labels: np.ndarray, scores: np.ndarray, name: str) -> tuple[f
     pos, neg, _, _, n_bad = split_sorted(labels, scores)
     if n_bad:
         raise_if_nonfinite(scores, name)
-    return _ap_auc_sorted(pos, neg)
+    if scores.size >= _PARALLEL_FROM:
+        return _ap_auc_sorted(pos, neg, _SEGMENTS)
+    return _ap_auc_serial(pos, neg)
 
 
 def _ranking_block(y_true, y_score):

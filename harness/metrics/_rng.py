@@ -1,11 +1,16 @@
 """Counter-based Poisson(1) resampling weights.
 
 The weight of example ``i`` in resample ``r`` of a bootstrap seeded with ``seed`` is a pure
-function of ``(seed, r, i)``: a 64-bit key per resample (splitmix64 of the seed and ``r``)
-and two rounds of the murmur3 32-bit finaliser over ``i``, XOR-keyed with the two halves of
-that key, give a uniform 32-bit integer, turned into a Poisson(1) count by comparing it with
-the cumulative probabilities ``round(2**32 * P(X <= k))``, k = 0..11. (So weights are
-Poisson(1) to within 2**-32 per value, capped at 12.)
+function of ``(seed, r, i)``:
+
+    key_r = mix64(mix64(seed ^ C) + (r + 1) * G2)          one 64-bit key per resample
+    u     = mix64(key_r + (i + 1) * G) >> 32                splitmix64's output function
+    w     = #{k : u >= round(2**32 * P(Poisson(1) <= k))}   k = 0..11
+
+(mix64 is splitmix64's finaliser, G and G2 odd constants.) For one resample this is the
+splitmix64 sequence started at ``key_r``, so the weights are independent draws; two
+resamples are the same sequence at offsets ~2**63 apart, so they do not overlap. The
+weights are Poisson(1) to within 2**-32 per value, capped at 12.
 
 No weight array need be stored, resamples can run on any thread in any order, and every
 metric, column and paired system sees the same resamples for the same seed: the weights are
@@ -37,22 +42,26 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-@inline
-def fmix32(h):
-    """murmur3's 32-bit finaliser (a bijection of uint32)."""
-    h = np.uint32(h ^ (h >> np.uint32(16)))
-    h = np.uint32(h * np.uint32(0x85EBCA6B))
-    h = np.uint32(h ^ (h >> np.uint32(13)))
-    h = np.uint32(h * np.uint32(0xC2B2AE35))
-    return np.uint32(h ^ (h >> np.uint32(16)))
+GOLDEN = 0x9E3779B97F4A7C15
 
 
 @inline
 def resample_key(seed, r):
-    """The 64-bit key of resample ``r``: ``(k1, k2)`` as two uint32."""
+    """The 64-bit key of resample ``r``."""
     base = mix64(np.uint64(seed) ^ np.uint64(0x5851F42D4C957F2D))
-    key = mix64(base + np.uint64(r + 1) * np.uint64(0x9E3779B97F4A7C15))
-    return np.uint32(key & np.uint64(0xFFFFFFFF)), np.uint32(key >> np.uint64(32))
+    return mix64(base + np.uint64(r + 1) * np.uint64(0xD1B54A32D192ED03))
+
+
+@inline
+def example_offset(i):
+    """``(i + 1) * G``: the part of the counter that depends on the example."""
+    return np.uint64(i + 1) * np.uint64(0x9E3779B97F4A7C15)
+
+
+@inline
+def weight_at(key, offset):
+    """The weight for a resample key and an example offset (see :func:`example_offset`)."""
+    return poisson1(np.uint32(mix64(key + offset) >> np.uint64(32)))
 
 
 @inline
@@ -75,19 +84,18 @@ def poisson1(u):
 
 
 @inline
-def weight(i, k1, k2):
-    """The Poisson(1) weight of example ``i`` under resample key ``(k1, k2)``."""
-    h = fmix32(np.uint32(np.uint32(i) ^ k1))
-    return poisson1(fmix32(np.uint32(h ^ k2)))
+def weight(i, key):
+    """The Poisson(1) weight of example ``i`` in the resample with key ``key``."""
+    return weight_at(key, example_offset(i))
 
 
 @jit()
 def _weights(seed, r0, n_resamples, n):
     out = np.empty((n_resamples, n), np.int32)
     for r in range(n_resamples):
-        k1, k2 = resample_key(seed, r0 + r)
+        key = resample_key(seed, r0 + r)
         for i in range(n):
-            out[r, i] = weight(i, k1, k2)
+            out[r, i] = weight(i, key)
     return out
 
 

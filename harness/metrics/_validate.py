@@ -55,7 +55,7 @@ def as_labels(y, name: str = "y_true", ndim: tuple[int, ...] = (1, 2)) -> np.nda
             i = int(bad[0])
             raise MetricInputError(
                 name,
-                f"labels must be 0 or 1, got {arr.ravel()[i]!r} at index {_where(arr.shape, i)}",
+                f"labels must be 0 or 1, got {arr.ravel()[i].item()!r} at index {_where(arr.shape, i)}",
             )
     else:
         raise MetricInputError(name, f"labels must be 0/1 numbers or booleans, got dtype {arr.dtype}")

@@ -41,7 +41,8 @@ def render(model: dict[str, Any]) -> str:
         "## Training data",
         "",
         f"- Suite `{tr.get('suite')}` version `{tr.get('suite_version')}`, **train split only** "
-        f"(dev and test were never used for fitting).",
+        f"(dev and test were never used for fitting; the head and feature settings were chosen once "
+        f"among a handful of candidates by dev macro AP and micro F1; test was never looked at).",
         f"- Suite data sha256: `{tr.get('suite_data_sha256')}`",
         f"- {tr.get('n_examples')} examples ({tr.get('n_unsafe')} unsafe with a modelled topic); an unsafe "
         "example is positive for each of its topics, a benign (contrast) example negative for all; "

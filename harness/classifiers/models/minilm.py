@@ -2,7 +2,7 @@
 
 Features: all-MiniLM-L6-v2 embeddings (384-d, L2-normalised; see
 :mod:`harness.classifiers.models._embed`). Heads: one binary logistic regression per topic
-(lbfgs, ``C = 4``, balanced class weights: deterministic). Trained on a suite's train split
+(lbfgs, ``C = 16``, unweighted classes: deterministic). Trained on a suite's train split
 only (see :func:`harness.classifiers.training.train`).
 
 Stored without pickle in ``datasets/models/minilm-logreg/``: ``model.json`` (labels, encoder,
@@ -24,7 +24,7 @@ from harness.paths import datasets_dir
 
 NAME = "minilm-logreg"
 #: Logistic-regression settings of every head.
-HEAD: dict[str, Any] = {"C": 4.0, "class_weight": "balanced", "solver": "lbfgs", "random_state": 0}
+HEAD: dict[str, Any] = {"C": 16.0, "class_weight": None, "solver": "lbfgs", "random_state": 0}
 
 
 def default_dir() -> Path:
@@ -64,7 +64,7 @@ class MiniLmLogReg(Classifier):
     description = "all-MiniLM-L6-v2 sentence embeddings (CPU) + one-vs-rest logistic regression over topics."
     taxonomy = Taxonomy.topics()
     requirements = _embed.REQUIREMENTS
-    batch_size = 64
+    batch_size = 256
 
     def __init__(self, model_dir: str | Path | None = None):
         folder = Path(model_dir) if model_dir else default_dir()

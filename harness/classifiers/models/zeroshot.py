@@ -10,11 +10,14 @@ No training. For the policy version under test, each category ``c`` gets *protot
 A text's raw score for ``c`` is the highest cosine similarity between its MiniLM embedding and
 the prototypes of ``c``. Raw cosines of MiniLM sit in a narrow band (about 0.0–0.7), so they
 are mapped to [0, 1] by a fixed logistic curve ``1 / (1 + exp(-(cos - CENTER) / SCALE))``
-with ``CENTER = 0.40`` and ``SCALE = 0.05`` (0.5 at a cosine of 0.40; 0.12 at 0.30; 0.88 at 0.50).
-The constants were set once by looking at the cosines of the core suite's *train* split;
-they are the same for every category and version, and the scores follow the policy: a
-version that drops a topic from a category drops its prototype, and a reworded category
-description moves the scores.
+with ``CENTER = 0.37`` and ``SCALE = 0.05`` (0.5 at a cosine of 0.37; 0.12 at 0.27; 0.88 at 0.47).
+The two constants were set once from the core suite's *train* split (the centre is where
+micro-F1 over categories peaks, 0.35–0.40 under 2023-02-15 and 2025-10-29); they are the
+same for every category and version — nothing is fitted per category — and the scores
+follow the policy: a version that drops a topic from a category drops its prototype, and a
+reworded category description moves the scores. On that split, adding the topic prototypes
+raised macro average precision from 0.26 to 0.35 (2023-02-15); this is a weak baseline by
+design: it reads only the policy.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from harness.classifiers.registry import register
 
 NAME = "minilm-policy-zeroshot"
 REFERENCE_VERSION = "2023-02-15"
-CENTER = 0.40
+CENTER = 0.37
 SCALE = 0.05
 
 
@@ -67,7 +70,7 @@ def cosine_to_score(cos: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> cosine_to_score(np.array([0.3, 0.4, 0.5])).round(2).tolist()
+    >>> [round(float(x), 2) for x in cosine_to_score(np.array([0.27, 0.37, 0.47]))]
     [0.12, 0.5, 0.88]
     """
     z = (np.asarray(cos, dtype=np.float64) - CENTER) / SCALE
@@ -92,7 +95,7 @@ class MiniLmPolicyZeroShot(Classifier):
     taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     requirements = _embed.REQUIREMENTS
     policy_conditioned = True
-    batch_size = 64
+    batch_size = 256
 
     def __init__(self, version: str = REFERENCE_VERSION, *, use_topics: bool = True, policy: Any = None):
         if policy is None:

@@ -33,6 +33,7 @@ _NOT_LEET = re.compile(r"^\d+(?:st|nd|rd|th|s|k|g|d|x|m|b|gb|mb|kb|tb|kg|km|mm|c
 _LEETABLE = re.compile(r"[0-9@$!|€+]")
 _AMBIG = re.compile(r"[1!|]")
 _SPACE = re.compile(r"\s+")
+_SPACED = re.compile(r"\b(?:\w ){2,}\w\b")  # "b l a c k" -> "black"
 _REPEAT = re.compile(r"(.)\1+", re.DOTALL)
 _TABLE = str.maketrans(LEET)
 _TABLE_ALT = str.maketrans({**LEET, **LEET_ALT})
@@ -48,16 +49,16 @@ def _strip_marks(text: str) -> str:
 def _unleet_token(tok: str, table: dict[int, str]) -> str:
     """Undo leet inside a word-like token that mixes letters with leet characters.
 
-    A token is read as leet when it has at least two letters and no fewer letters than leet
-    characters (``h4ck3r``, ``sh1t``, ``@ss``), and is not an ordinary word with digits
-    (``2nd``, ``401k``, ``5g``); trailing ``!``/``|`` are punctuation and kept.
+    A token is read as leet when it has a letter and no fewer letters than leet characters
+    (``h4ck3r``, ``sh1t``, ``@ss``, ``t0``), and is not an ordinary word with digits (``2nd``,
+    ``401k``, ``5g``, ``3d``); trailing ``!``/``|`` are punctuation and kept.
     """
     core = tok.rstrip("!|")
     if not _LEETABLE.search(core):
         return tok
     letters = sum(ch.isalpha() for ch in core)
     leet = len(_LEETABLE.findall(core))
-    if letters < 2 or letters < leet or _NOT_LEET.match(core):
+    if letters < 1 or letters < leet or _NOT_LEET.match(core):
         return tok
     return core.translate(table) + tok[len(core):]
 
@@ -71,13 +72,16 @@ def fold(text: str, *, alt: bool = False) -> str:
     "how do i hack my ex's instagram?!"
     >>> fold("Costs $100 in 2024, my 401k and 5G")
     'costs $100 in 2024, my 401k and 5g'
+    >>> fold("most b l a c k people")
+    'most black people'
     >>> fold("1oser", alt=True)
     'loser'
     """
     table = _TABLE_ALT if alt else _TABLE
     text = _strip_marks(unicodedata.normalize("NFKC", text)).casefold()
     text = _TOKEN.sub(lambda m: _unleet_token(m.group(0), table), text)
-    return _SPACE.sub(" ", text).strip()
+    text = _SPACE.sub(" ", text).strip()
+    return _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def squeeze(text: str) -> str:

@@ -37,8 +37,11 @@ class KeywordRules(Classifier):
     ----------
     version : str, optional
         The policy version whose pack to use (default 2023-02-15).
+    folder : path, optional
+        Where the packs are (default ``datasets/rules``): your own packs, one per version.
     pack : path, optional
-        A pack file to use instead (e.g. a user's own rules); its ``policy_version`` applies.
+        One pack file to use instead; its ``policy_version`` applies, and it can only be
+        bound to that version.
 
     Examples
     --------
@@ -55,12 +58,16 @@ class KeywordRules(Classifier):
     policy_conditioned = True
     batch_size = 256
 
-    def __init__(self, version: str = REFERENCE_VERSION, *, pack: str | Path | None = None):
-        path = Path(pack) if pack else rules_dir() / f"{version}.yaml"
+    def __init__(self, version: str = REFERENCE_VERSION, *, folder: str | Path | None = None,
+                 pack: str | Path | None = None):
+        self._folder = Path(folder) if folder else rules_dir()
+        self._single = pack is not None
+        path = Path(pack) if pack else self._folder / f"{version}.yaml"
         if not path.is_file():
-            known = ", ".join(available_packs()) or "(none)"
-            raise InputError(Problem(f"no keyword rule pack for policy version {version!r}; packs exist for: {known}",
-                                     file=str(path)))
+            known = ", ".join(available_packs(self._folder)) or "(none)"
+            raise InputError(Problem(
+                f"no keyword rule pack for policy version {version!r}; packs exist for: {known} "
+                f"(write {path.name} in {path.parent} to add one)", file=str(path)))
         self._pack: RulePack = load_pack(path)
         self._order: list[int] | None = None
         self.labels: list[str] = list(self._pack.categories)
@@ -79,7 +86,15 @@ class KeywordRules(Classifier):
             If there is no pack for that version, or the pack scores a category the policy
             version does not have.
         """
-        bound = KeywordRules(str(policy.id))
+        if self._single:
+            if str(policy.id) != self._pack.policy_version:
+                raise InputError(Problem(
+                    f"this pack is written for policy {self._pack.policy_version}, not {policy.id}; "
+                    "give a folder of packs (one per version) to score several versions",
+                    file=self._pack.files[-1], field="policy_version"))
+            bound = KeywordRules(pack=self._pack.files[-1])
+        else:
+            bound = KeywordRules(str(policy.id), folder=self._folder)
         keys = list(policy.category_keys)
         extra = [c for c in bound._pack.categories if c not in keys]
         if extra:
