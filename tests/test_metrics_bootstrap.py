@@ -94,7 +94,8 @@ def test_batched_columns_equal_single_columns(metric):
     for k in range(2):
         for j in range(3):
             one = bootstrap_ci(metric, y[:, j], s[k, :, j], n_resamples=60, seed=5)
-            assert (block.estimate[k, j], block.low[k, j], block.high[k, j]) == (one.estimate, one.low, one.high)
+            got = (block.estimate[k, j], block.low[k, j], block.high[k, j])
+            assert got == (one.estimate, one.low, one.high)
 
 
 @pytest.mark.parametrize("metric", ["recall", "average_precision"])
@@ -106,7 +107,8 @@ def test_same_answer_whatever_the_thread_count(metric, monkeypatch):
         results = []
         for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
             numba.set_num_threads(threads)
-            results.append(bootstrap_ci(metric, np.stack([y, y], 1), np.stack([s, s[::-1]], 1), n_resamples=50, seed=9))
+            ys, ss = np.stack([y, y], 1), np.stack([s, s[::-1]], 1)
+            results.append(bootstrap_ci(metric, ys, ss, n_resamples=50, seed=9))
     finally:
         numba.set_num_threads(before)
     for r in results[1:]:

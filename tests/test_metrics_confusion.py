@@ -57,8 +57,11 @@ def test_block_equals_sklearn_per_cell(block):
             assert r.n_negative[kk, j] == n - y[:, j].sum()
 
 
+THRESHOLDS = st.sampled_from([0.0, 0.2, 0.5, 0.5, 0.7, 1.0, np.inf, -np.inf])
+
+
 @settings(max_examples=30, deadline=None)
-@given(blocks(), st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.5, 0.7, 1.0, np.inf, -np.inf]), min_size=1, max_size=40))
+@given(blocks(), st.lists(THRESHOLDS, min_size=1, max_size=40))
 def test_threshold_vector_equals_one_call_per_threshold(block, thresholds):
     # up to 40 thresholds: exercises both the counting and the binary-search paths
     y, s, _ = block

@@ -52,7 +52,8 @@ def test_second_process_scores_its_first_block_within_1_5_s():
 @pytest.mark.slow
 def test_numba_cache_dir_is_honoured(tmp_path):
     cache = tmp_path / "numba-cache"
-    _run("from harness.metrics import resample_weights; resample_weights(0, 1, 3)", {"NUMBA_CACHE_DIR": str(cache)})
+    code = "from harness.metrics import resample_weights; resample_weights(0, 1, 3)"
+    _run(code, {"NUMBA_CACHE_DIR": str(cache)})
     written = [p.name for p in cache.rglob("*.nbi")]
     assert any(name.startswith("_rng._weights") for name in written), written
 

@@ -49,7 +49,9 @@ def _inputs(y_true, scores: dict[str, object], threshold, n_resamples, confidenc
         arr = as_scores(s, name)
         k, n, c, lead = block_shapes(labels, arr, name)
         if shape is not None and arr.shape != shape:
-            raise MetricInputError(name, f"must have the same shape as the other scores {shape}, got {arr.shape}")
+            raise MetricInputError(
+                name, f"must have the same shape as the other scores {shape}, got {arr.shape}"
+            )
         shape = arr.shape
         arrays[name] = arr.reshape(k, n, c)
     if n == 0:
@@ -86,7 +88,8 @@ def _resampled(metric, labels, blocks: list[np.ndarray], threshold, n_resamples,
             ],
             axis=1,
         )
-        tp, pred, pos, total = confusion_resamples(np.ascontiguousarray(codes), seed, n_resamples, n_threads())
+        counts = confusion_resamples(np.ascontiguousarray(codes), seed, n_resamples, n_threads())
+        tp, pred, pos, total = counts
         fp = pred - tp
         fn = pos - tp
         tn = total[:, None] - pred - fn
@@ -243,5 +246,5 @@ def paired_bootstrap(
         p = np.minimum(1.0, 2.0 * np.minimum(1 + below, 1 + above) / (1 + n_valid))
     p = np.where(n_valid > 0, p, np.nan)
     return PairedResult(
-        squeeze(diff, lead), squeeze(low, lead), squeeze(high, lead), squeeze(p, lead), n_resamples, confidence
+        *(squeeze(a, lead) for a in (diff, low, high, p)), n_resamples, confidence
     )

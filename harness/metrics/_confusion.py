@@ -11,14 +11,12 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._errors import MetricInputError
 from ._jit import jit, n_threads, serial_and_parallel
 from ._results import Confusion, Scores, squeeze
 from ._validate import as_labels, as_scores, as_thresholds, block_shapes, raise_if_nonfinite
 
 _ROWS_PER_TASK = 1 << 16
 _PARALLEL_FROM = 1 << 16  # scores; below, one thread (a parallel launch costs more)
-_LINEAR_SEARCH_MAX = 16  # up to this many thresholds, count them; above, binary search
 
 
 def _block_counts_kernel(scores, labels, thresholds, n_tasks_per_k):
@@ -60,7 +58,7 @@ def _block_counts_kernel(scores, labels, thresholds, n_tasks_per_k):
                 for j in range(c):
                     s = scores[kk, i, j]
                     bad += np.int64(not (s - s == 0.0))
-                    if t <= 16:
+                    if t <= 16:  # count the thresholds below; binary search for more
                         b = 0
                         for q in range(t):
                             b += np.int64(s >= thresholds[q])

@@ -109,7 +109,9 @@ def latency_summary(latencies_seconds, *, n_resamples=1000, confidence=0.95, see
     negative = np.flatnonzero(x < 0)
     if negative.size:
         i = int(negative[0])
-        raise MetricInputError("latencies_seconds", f"latencies must be >= 0, got {float(x[i])!r} at index {i}")
+        raise MetricInputError(
+            "latencies_seconds", f"latencies must be >= 0, got {float(x[i])!r} at index {i}"
+        )
     n_resamples = as_int(n_resamples, "n_resamples", minimum=1)
     confidence = as_confidence(confidence)
     seed = as_seed(seed)

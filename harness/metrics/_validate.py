@@ -132,7 +132,8 @@ def block_shapes(y_true: np.ndarray, y_score: np.ndarray, score_name: str = "y_s
             )
         return y_score.shape[0], n, c, (y_score.shape[0], c)
     raise MetricInputError(
-        score_name, f"must have shape (n, c) or (k, n, c) for y_true of shape {y_true.shape}, got {y_score.shape}"
+        score_name,
+        f"must have shape (n, c) or (k, n, c) for y_true of shape {y_true.shape}, got {y_score.shape}",
     )
 
 

@@ -163,7 +163,7 @@ def encode(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
 
     Texts are sorted by length and encoded in groups of at most ``batch_size`` whose padded size
     stays under :data:`TOKEN_BUDGET` tokens: one long text no longer makes a whole batch pay
-    for its padding (500 core texts, one thread: ~100 items/s, against ~25 with fixed batches of 64).
+    for its padding (500 core texts, one thread: ~100 items/s, against ~15 with fixed batches of 64).
 
     Examples
     --------
