@@ -22,7 +22,7 @@ Hosted adapters (:mod:`harness.classifiers.hosted`) and entry-point plugins are 
 from __future__ import annotations
 
 from harness.classifiers.base import Classifier, SupportsPredict, Taxonomy, check_scores
-from harness.classifiers.models._embed import embedding_memo
+from harness.classifiers.models._embed import embedding_memo, memo_paused
 from harness.classifiers.registry import (
     DEFAULT_FIELD,
     ENTRY_POINT_GROUP,
@@ -52,5 +52,5 @@ _register_hosted()
 
 __all__ = [
     "Classifier", "SupportsPredict", "Taxonomy", "check_scores",
-    "DEFAULT_FIELD", "ENTRY_POINT_GROUP", "embedding_memo", "get_classifier", "list_classifiers", "register",
+    "DEFAULT_FIELD", "ENTRY_POINT_GROUP", "embedding_memo", "memo_paused", "get_classifier", "list_classifiers", "register",
 ]

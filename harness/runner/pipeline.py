@@ -89,6 +89,20 @@ def _resolve_classifiers(classifiers: Sequence[Any] | None) -> list[Any]:
     return out
 
 
+def _bind(clf: Any, pols: Sequence[Any], skipped: list[dict[str, str]]) -> list[tuple[str, Any]]:
+    """Bind a policy-conditioned classifier to every version it supports; record the others."""
+    from harness.errors import PolicyBenchError
+
+    out = []
+    for p in pols:
+        try:
+            out.append((p.id, clf.for_policy(p)))
+        except PolicyBenchError as exc:
+            skipped.append({"classifier": str(getattr(clf, "name", clf)), "policy_version": p.id,
+                            "reason": str(exc).splitlines()[-1].strip()})
+    return out
+
+
 def _config(clf: Any) -> dict[str, Any]:
     cfg = getattr(clf, "config", None)
     return dict(cfg()) if callable(cfg) else {}
@@ -164,9 +178,14 @@ def run_benchmark(
 
     by_policy: dict[str, list[Predictions]] = {p.id: [] for p in pols}
     all_preds: list[Predictions] = []
+    skipped: list[dict[str, str]] = []
+    from harness.classifiers import embedding_memo
+
+    memo = embedding_memo()  # each text is embedded once for every MiniLM classifier and binding
+    memo.__enter__()
     try:
         for clf in clfs:
-            bound = [(p.id, clf.for_policy(p)) for p in pols] if getattr(clf, "policy_conditioned", False) else [("", clf)]
+            bound = _bind(clf, pols, skipped) if getattr(clf, "policy_conditioned", False) else [("", clf)]
             for binding, c in bound:
                 key = classifier_key(str(getattr(c, "name", type(c).__name__)), str(getattr(c, "version", "0")),
                                      _config(c), binding)
@@ -191,6 +210,7 @@ def run_benchmark(
                 for pid in ([binding] if binding else by_policy.keys()):
                     by_policy[pid].append(pred)
     finally:
+        memo.__exit__(None, None, None)
         if compute_factory is not None:
             compute_factory.close()
 
@@ -222,6 +242,7 @@ def run_benchmark(
              "n_computed": p.n_computed, "n_reused": p.n_reused, "endpoint": p.info}
             for p in all_preds
         ],
+        "skipped_bindings": skipped,
         "options": opts.to_dict(),
         "packages": package_versions(),
         "git": git_commit(),

@@ -158,6 +158,18 @@ def embedding_memo() -> Iterator[dict[str, np.ndarray]]:
             _MEMO = None
 
 
+@contextlib.contextmanager
+def memo_paused() -> Iterator[None]:
+    """Within this block :func:`encode` ignores any active memo (for timing single items)."""
+    global _MEMO
+    saved = _MEMO
+    _MEMO = None
+    try:
+        yield
+    finally:
+        _MEMO = saved
+
+
 def encode(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     """L2-normalised embeddings, float32 ``(len(texts), 384)``.
 
