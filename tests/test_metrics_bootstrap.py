@@ -16,12 +16,13 @@ from harness.metrics import (
     MetricInputError,
     average_precision,
     bootstrap_ci,
+    bootstrap_cis,
     paired_bootstrap,
     precision_recall_f1,
     resample_weights,
 )
 from harness.metrics import _bootstrap_kernels as kernels
-from harness.metrics._rng import POISSON1_CDF32
+from harness.metrics._rng import POISSON1_CDF15
 
 
 def _data(n=400, seed=0, ties=False):
@@ -54,9 +55,10 @@ def _weighted(metric, y, s, w, threshold=0.5):
 def test_poisson_thresholds_are_exact():
     decimal.getcontext().prec = 50
     cdf = decimal.Decimal(0)
-    for k, threshold in enumerate(POISSON1_CDF32):
+    for k, threshold in enumerate(POISSON1_CDF15):
         cdf += decimal.Decimal(-1).exp() / math.factorial(k)
-        assert threshold == int((cdf * 2**32).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+        assert threshold == int((cdf * 2**15).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+    assert int((cdf * 2**15).to_integral_value()) < 2**15  # k = 7 is still possible
 
 
 def test_weights_look_like_independent_poisson_draws():
@@ -107,8 +109,9 @@ def test_same_answer_whatever_the_thread_count(metric, monkeypatch):
         results = []
         for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
             numba.set_num_threads(threads)
+            assert kernels._tasks(1, 150, threads) == min(threads, 3)  # 1 thread: the serial kernel
             ys, ss = np.stack([y, y], 1), np.stack([s, s[::-1]], 1)
-            results.append(bootstrap_ci(metric, ys, ss, n_resamples=50, seed=9))
+            results.append(bootstrap_ci(metric, ys, ss, n_resamples=150, seed=9))  # 3 groups
     finally:
         numba.set_num_threads(before)
     for r in results[1:]:
@@ -199,3 +202,22 @@ def test_bad_bootstrap_input(call, argument, text):
     with pytest.raises(MetricInputError) as info:
         call(y, s)
     assert info.value.argument == argument and text in str(info.value)
+
+
+def test_several_metrics_at_once_equal_one_at_a_time():
+    rng = np.random.default_rng(6)
+    y = (rng.random((400, 2)) < 0.3).astype(np.uint8)
+    s = np.round(np.clip(0.3 * y + rng.random((400, 2)), 0, 1), 2)
+    names = ["roc_auc", "f1", "precision", "average_precision", "fpr", "recall"]
+    together = bootstrap_cis(names, y, s, n_resamples=70, seed=4, threshold=0.6)
+    assert list(together) == names
+    for m in names:
+        one = bootstrap_ci(m, y, s, n_resamples=70, seed=4, threshold=0.6)
+        for field in ("estimate", "low", "high"):
+            np.testing.assert_array_equal(getattr(together[m], field), getattr(one, field))
+
+
+@pytest.mark.parametrize("metrics, text", [("f1", "sequence"), ([], "empty"), (["f1", "auc"], "must be one of")])
+def test_bad_metric_lists(metrics, text):
+    with pytest.raises(MetricInputError, match=text):
+        bootstrap_cis(metrics, [1, 0, 1], [0.2, 0.4, 0.9])

@@ -15,8 +15,9 @@ Shapes: labels ``y_true`` are (n,) or (n, c) of 0/1; scores are (n,), (n, c) or
   or a vector of thresholds; equal to scikit-learn's ``zero_division=0`` results.
 - :func:`average_precision`, :func:`roc_auc`, :func:`ranking_metrics` (both at once),
   :func:`precision_recall_curve` -- equal to scikit-learn's, ties included.
-- :func:`bootstrap_ci`, :func:`paired_bootstrap` -- Poisson bootstrap keyed by
-  (seed, resample, example), so every column and both systems share resamples.
+- :func:`bootstrap_ci`, :func:`bootstrap_cis` (several metrics, shared passes),
+  :func:`paired_bootstrap` -- Poisson bootstrap keyed by (seed, resample, example), so
+  every metric, every column and both systems of a pair see the same resamples.
 - :func:`latency_summary` -- p50/p95/p99/mean with intervals.
 
 Examples
@@ -31,7 +32,7 @@ Examples
 0.9166666666666666
 """
 
-from ._bootstrap import METRICS, bootstrap_ci, paired_bootstrap
+from ._bootstrap import METRICS, bootstrap_ci, bootstrap_cis, paired_bootstrap
 from ._confusion import confusion_counts, precision_recall_f1
 from ._errors import MetricInputError
 from ._latency import latency_summary
@@ -50,6 +51,7 @@ __all__ = [
     "Scores",
     "average_precision",
     "bootstrap_ci",
+    "bootstrap_cis",
     "confusion_counts",
     "latency_summary",
     "paired_bootstrap",

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ._bootstrap_kernels import confusion_resamples, prepare_ranking, ranking_resamples
+from ._bootstrap_kernels import MAX_EXAMPLES, confusion_resamples, prepare_ranking, ranking_resamples
 from ._confusion import precision_recall_f1, scores_from_counts
 from ._errors import MetricInputError
 from ._jit import n_threads
@@ -56,6 +56,8 @@ def _inputs(y_true, scores: dict[str, object], threshold, n_resamples, confidenc
         arrays[name] = arr.reshape(k, n, c)
     if n == 0:
         raise MetricInputError("y_true", "is empty; a bootstrap needs at least one example")
+    if n > MAX_EXAMPLES:
+        raise MetricInputError("y_true", f"has {n} examples; the bootstrap takes at most {MAX_EXAMPLES}")
     thr, is_vector = as_thresholds(threshold)
     if is_vector:
         raise MetricInputError("threshold", "must be a single number for a bootstrap")
@@ -70,17 +72,26 @@ def _inputs(y_true, scores: dict[str, object], threshold, n_resamples, confidenc
     )
 
 
-def _estimates(metric, labels, scores3, threshold):
-    if metric in THRESHOLD_METRICS:
-        return getattr(precision_recall_f1(labels, scores3, threshold=threshold), metric).reshape(-1)
-    r = ranking_metrics(labels, scores3)
-    return np.asarray(getattr(r, metric)).reshape(-1)
+def _estimates(metrics: tuple[str, ...], labels, scores3, threshold) -> dict[str, np.ndarray]:
+    """Each metric on the full data, flat (k*c,)."""
+    out = {}
+    if any(m in THRESHOLD_METRICS for m in metrics):
+        prf = precision_recall_f1(labels, scores3, threshold=threshold)
+        out.update({m: np.asarray(getattr(prf, m)).reshape(-1) for m in THRESHOLD_METRICS})
+    if any(m in RANKING_METRICS for m in metrics):
+        r = ranking_metrics(labels, scores3)
+        out.update({m: np.asarray(getattr(r, m)).reshape(-1) for m in RANKING_METRICS})
+    return {m: out[m] for m in metrics}
 
 
-def _resampled(metric, labels, blocks: list[np.ndarray], threshold, n_resamples, seed):
-    """Metric values of shape (R, J): the columns of every block, in order, per resample."""
+def _resampled(metrics: tuple[str, ...], labels, blocks: list[np.ndarray], threshold, n_resamples, seed):
+    """Metric values of shape (R, J) per metric: the columns of every block, in order.
+
+    The threshold metrics come from one pass over the data, the ranking metrics from another.
+    """
     n, c = labels.shape
-    if metric in THRESHOLD_METRICS:
+    out = {}
+    if any(m in THRESHOLD_METRICS for m in metrics):
         codes = np.concatenate(
             [
                 ((s >= threshold).astype(np.uint8) + 2 * labels[None, :, :]).transpose(1, 0, 2).reshape(n, -1)
@@ -93,17 +104,18 @@ def _resampled(metric, labels, blocks: list[np.ndarray], threshold, n_resamples,
         fp = pred - tp
         fn = pos - tp
         tn = total[:, None] - pred - fn
-        precision, recall, f1, fpr = scores_from_counts(tp, fp, fn, tn)
-        return {"precision": precision, "recall": recall, "f1": f1, "fpr": fpr}[metric]
-    lab_cols, score_cols = [], []
-    for s in blocks:
-        for kk in range(s.shape[0]):
-            for j in range(c):
-                lab_cols.append(np.ascontiguousarray(labels[:, j]))
-                score_cols.append(np.ascontiguousarray(s[kk, :, j]))
-    idx, code, offsets = prepare_ranking(lab_cols, score_cols)
-    ap, auc = ranking_resamples(idx, code, offsets, n, seed, n_resamples, n_threads())
-    return ap if metric == "average_precision" else auc
+        out.update(zip(THRESHOLD_METRICS, scores_from_counts(tp, fp, fn, tn)))
+    if any(m in RANKING_METRICS for m in metrics):
+        lab_cols, score_cols = [], []
+        for s in blocks:
+            for kk in range(s.shape[0]):
+                for j in range(c):
+                    lab_cols.append(np.ascontiguousarray(labels[:, j]))
+                    score_cols.append(np.ascontiguousarray(s[kk, :, j]))
+        idx, code, offsets = prepare_ranking(lab_cols, score_cols)
+        ap, auc = ranking_resamples(idx, code, offsets, n, seed, n_resamples, n_threads())
+        out.update(average_precision=ap, roc_auc=auc)
+    return {m: out[m] for m in metrics}
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -172,14 +184,66 @@ def bootstrap_ci(
     (1,)
     """
     metric = _check_metric(metric)
+    return bootstrap_cis(
+        [metric], y_true, y_score, n_resamples=n_resamples, confidence=confidence, seed=seed, threshold=threshold
+    )[metric]
+
+
+def bootstrap_cis(
+    metrics,
+    y_true,
+    y_score,
+    *,
+    n_resamples=1000,
+    confidence=0.95,
+    seed=0,
+    threshold=0.5,
+) -> dict[str, CI]:
+    """:func:`bootstrap_ci` of several metrics at once, sharing the passes over the data.
+
+    The threshold metrics (precision, recall, F1, FPR) come from one pass over the resamples,
+    the ranking metrics (average precision, ROC-AUC) from another; each interval equals what
+    :func:`bootstrap_ci` gives for the same arguments (the same seed gives the same
+    resamples).
+
+    Parameters
+    ----------
+    metrics : sequence of str
+        Names from ``METRICS``.
+    y_true, y_score, n_resamples, confidence, seed, threshold
+        As in :func:`bootstrap_ci`.
+
+    Returns
+    -------
+    dict
+        Metric name -> :class:`CI`, in the order given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = (rng.random(300) < 0.4).astype(np.uint8)
+    >>> s = np.clip(0.4 * y + 0.6 * rng.random(300), 0, 1)
+    >>> cis = bootstrap_cis(["precision", "recall", "average_precision"], y, s, n_resamples=100)
+    >>> list(cis), cis["recall"] == bootstrap_ci("recall", y, s, n_resamples=100)
+    (['precision', 'recall', 'average_precision'], True)
+    """
+    if isinstance(metrics, str):
+        raise MetricInputError("metrics", f"must be a sequence of metric names, got the string {metrics!r}")
+    names = tuple(dict.fromkeys(_check_metric(m) for m in metrics))
+    if not names:
+        raise MetricInputError("metrics", "is empty; name at least one metric")
     labels, arrays, (k, n, c, lead), thr, n_resamples, confidence, seed = _inputs(
         y_true, {"y_score": y_score}, threshold, n_resamples, confidence, seed
     )
     scores3 = arrays["y_score"]
-    estimate = _estimates(metric, labels, scores3, thr)
-    values = _resampled(metric, labels, [scores3], thr, n_resamples, seed)
-    low, high = _interval(values, confidence)
-    return CI(squeeze(estimate, lead), squeeze(low, lead), squeeze(high, lead), n_resamples, confidence)
+    estimates = _estimates(names, labels, scores3, thr)
+    values = _resampled(names, labels, [scores3], thr, n_resamples, seed)
+    out = {}
+    for m in names:
+        low, high = _interval(values[m], confidence)
+        out[m] = CI(squeeze(estimates[m], lead), squeeze(low, lead), squeeze(high, lead), n_resamples, confidence)
+    return out
 
 
 def paired_bootstrap(
@@ -233,8 +297,8 @@ def paired_bootstrap(
         y_true, {"score_a": score_a, "score_b": score_b}, threshold, n_resamples, confidence, seed
     )
     a, b = arrays["score_a"], arrays["score_b"]
-    diff = _estimates(metric, labels, a, thr) - _estimates(metric, labels, b, thr)
-    values = _resampled(metric, labels, [a, b], thr, n_resamples, seed)
+    diff = _estimates((metric,), labels, a, thr)[metric] - _estimates((metric,), labels, b, thr)[metric]
+    values = _resampled((metric,), labels, [a, b], thr, n_resamples, seed)[metric]
     cols = k * c
     d = values[:, :cols] - values[:, cols:]
     low, high = _interval(d, confidence)

@@ -1,10 +1,14 @@
-"""Bootstrap kernels: resamples as integer weights, 16 resamples per pass over the data.
+"""Bootstrap kernels: resamples as integer weights, 64 resamples per pass over the data.
 
-A pass walks the data once and carries 16 resamples side by side ("lanes"): for each
-example it draws the 16 weights (one per resample, :mod:`._rng`) and updates 16 sets of
-counters with the same instructions, which the compiler turns into SIMD. Groups of 16
-resamples are spread over numba's threads. A resample's result depends only on the seed,
-its number and the data, never on its group, lane or thread.
+A pass walks the data once and carries a group of 64 resamples side by side ("lanes"): for
+each example it draws the 64 weights (16 hashes of 4 weights, :mod:`._rng`) and updates 64
+sets of counters with the same instructions, which the compiler turns into SIMD. Groups
+are spread over numba's threads. A resample's result depends only on the seed, its number
+and the data, never on the thread that computed it.
+
+With several columns (and a table that fits in cache) the weights of a group are computed
+once into an (n, 64) byte table shared by the columns; otherwise each column hashes again
+(reading a large table in each column's score order would miss the cache at every step).
 
 Threshold metrics need four weighted counts per resample and column; the data are stored
 once as one code per (example, column): ``2 * label + predicted``.
@@ -24,35 +28,32 @@ from numba import prange
 
 from ._jit import jit, serial_and_parallel
 from ._radix import split_sorted
-from ._rng import example_offset, resample_key, weight_at
+from ._rng import GROUP, STREAMS, example_offset, group_keys, group_weights
 
-LANES = 16
-
-
-@jit()
-def _lane_keys(seed, r0, keys):
-    for lane in range(LANES):
-        keys[lane] = resample_key(seed, r0 + lane)
+LANES = GROUP  # resamples per pass (64: their one-byte weights of an example fill a cache line)
+BUFFER_BYTES = 1 << 20
+MAX_EXAMPLES = 1 << 28  # weighted counts (weights <= 7) are summed in int32
 
 
 @jit()
 def _fill_weights(keys, n, out):
-    """``out[i, lane]``: the weight of example i in resample lane (uint8)."""
+    """``out[i, lane]``: the weight of example i in resample lane of the group (uint8)."""
+    packed = np.empty(STREAMS, np.uint64)
+    w = np.empty(LANES, np.int32)
     for i in range(n):
-        x = example_offset(i)
+        group_weights(keys, example_offset(i), packed, w)
         for lane in range(LANES):
-            out[i, lane] = weight_at(keys[lane], x)
+            out[i, lane] = w[lane]
 
 
 @jit()
 def _confusion_group(codes, keys, tp, pred, pos, total):
-    """Weighted counts of 16 resamples, added to tp/pred/pos (J, 16) and total (16,), int32."""
+    """Weighted counts of a group's 64 resamples, added to tp/pred/pos (J, 64) and total (64,)."""
     n, n_cols = codes.shape
     w = np.zeros(LANES, np.int32)
+    packed = np.empty(STREAMS, np.uint64)
     for i in range(n):
-        x = example_offset(i)
-        for lane in range(LANES):
-            w[lane] = weight_at(keys[lane], x)
+        group_weights(keys, example_offset(i), packed, w)
         for lane in range(LANES):
             total[lane] += w[lane]
         for j in range(n_cols):
@@ -70,7 +71,7 @@ def _confusion_resamples(codes, seed, n_resamples, n_tasks):
     """Weighted counts per resample and column from codes (n, J) = 2*label + predicted.
 
     Returns int64 arrays ``tp, pred, pos`` of shape (R, J) and ``total`` of shape (R,).
-    Weighted counts are summed in int32: n must stay below 2**31 / 12.
+    Weighted counts are summed in int32 (weights are at most 7): n must stay below 2**28.
     """
     n, n_cols = codes.shape
     n_groups = (n_resamples + LANES - 1) // LANES
@@ -80,9 +81,9 @@ def _confusion_resamples(codes, seed, n_resamples, n_tasks):
     total = np.zeros((n_groups, LANES), np.int32)
     per = (n_groups + n_tasks - 1) // n_tasks
     for task in prange(n_tasks):
-        keys = np.empty(LANES, np.uint64)
+        keys = np.empty(STREAMS, np.uint64)
         for g in range(task * per, min(n_groups, (task + 1) * per)):
-            _lane_keys(seed, g * LANES, keys)
+            group_keys(seed, g, keys)
             _confusion_group(codes, keys, tp[g], pred[g], pos[g], total[g])
     out = []
     for arr in (tp, pred, pos):
@@ -144,10 +145,12 @@ def prepare_ranking(labels: list[np.ndarray], columns: list[np.ndarray]):
 
 @jit()
 def _ranking_group(idx, code, keys, wbuf, use_buffer, ap_out, auc_out):
-    """AP and ROC-AUC of one column for 16 resamples."""
+    """AP and ROC-AUC of one column for the 64 resamples of a group."""
     n = idx.size
     st = np.zeros((5, LANES), np.int32)  # weight, tp, fp, group tp, group fp (one array: SIMD)
     fs = np.zeros((2, LANES))  # AP sum, ROC-AUC tie-corrected sum
+    packed = np.empty(STREAMS, np.uint64)
+    w = np.empty(LANES, np.int32)
     for k in range(n):
         c = code[k]
         if use_buffer:
@@ -155,9 +158,9 @@ def _ranking_group(idx, code, keys, wbuf, use_buffer, ap_out, auc_out):
             for lane in range(LANES):
                 st[0, lane] = wbuf[i, lane]
         else:
-            x = example_offset(idx[k])
+            group_weights(keys, example_offset(idx[k]), packed, w)
             for lane in range(LANES):
-                st[0, lane] = weight_at(keys[lane], x)
+                st[0, lane] = w[lane]
         m_pos = -np.int32(c & 1)
         m_neg = ~m_pos
         for lane in range(LANES):
@@ -193,12 +196,14 @@ def _ranking_resamples(idx, code, offsets, n, seed, n_resamples, n_tasks):
     ap = np.empty((n_groups, n_cols, LANES))
     auc = np.empty((n_groups, n_cols, LANES))
     per = (n_groups + n_tasks - 1) // n_tasks
-    use_buffer = n_cols > 1
+    # Several columns share one weight table, if it stays in cache; above that, reading it in
+    # each column's score order misses the cache and hashing again is faster.
+    use_buffer = n_cols > 1 and n * LANES <= BUFFER_BYTES
     for task in prange(n_tasks):
-        keys = np.empty(LANES, np.uint64)
+        keys = np.empty(STREAMS, np.uint64)
         wbuf = np.empty((n if use_buffer else 0, LANES), np.uint8)
         for g in range(task * per, min(n_groups, (task + 1) * per)):
-            _lane_keys(seed, g * LANES, keys)
+            group_keys(seed, g, keys)
             if use_buffer:
                 _fill_weights(keys, n, wbuf)
             for col in range(n_cols):

@@ -10,7 +10,7 @@ from numba import prange
 from ._errors import MetricInputError
 from ._jit import n_threads, serial_and_parallel
 from ._results import CI, LatencySummary
-from ._rng import resample_key, weight
+from ._rng import weight
 from ._validate import as_confidence, as_int, as_scores, as_seed
 
 PERCENTILES = (50.0, 95.0, 99.0)
@@ -32,11 +32,10 @@ def _latency_resamples_kernel(xs, idx, qs, seed, n_resamples, n_tasks):
         frac = np.empty(nq)
         vals = np.empty(2 * nq)
         for r in range(task * per, min(n_resamples, (task + 1) * per)):
-            key = resample_key(seed, r)
             total = np.int64(0)
             wsum = 0.0
             for k in range(n):
-                wk = weight(idx[k], key)
+                wk = weight(seed, r, idx[k])
                 w[k] = wk
                 total += wk
                 wsum += wk * xs[k]

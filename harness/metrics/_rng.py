@@ -1,16 +1,21 @@
 """Counter-based Poisson(1) resampling weights.
 
 The weight of example ``i`` in resample ``r`` of a bootstrap seeded with ``seed`` is a pure
-function of ``(seed, r, i)``:
+function of ``(seed, r, i)``. Resamples come in groups of 64 (:data:`GROUP`), computed side
+by side by the kernels; resample ``r = 64 g + 16 f + q`` (q < 16, f < 4) reads field ``f``
+of stream ``m = 16 g + q``:
 
-    key_r = mix64(mix64(seed ^ C) + (r + 1) * G2)          one 64-bit key per resample
-    u     = mix64(key_r + (i + 1) * G) >> 32                splitmix64's output function
-    w     = #{k : u >= round(2**32 * P(Poisson(1) <= k))}   k = 0..11
+    key_m = mix64(mix64(seed ^ C) + (m + 1) * G2)        one 64-bit key per stream
+    z     = mix64(key_m + (i + 1) * G)                   splitmix64's output function
+    u     = bits 16 f .. 16 f + 14 of z                  a uniform 15-bit integer
+    w     = #{k : u >= round(2**15 * P(Poisson(1) <= k))}, k = 0..6
 
-(mix64 is splitmix64's finaliser, G and G2 odd constants.) For one resample this is the
-splitmix64 sequence started at ``key_r``, so the weights are independent draws; two
-resamples are the same sequence at offsets ~2**63 apart, so they do not overlap. The
-weights are Poisson(1) to within 2**-32 per value, capped at 12.
+(mix64 is splitmix64's finaliser, G and G2 odd constants.) Along ``i`` a stream is the
+splitmix64 sequence started at ``key_m``: independent draws; two streams are the same
+sequence at offsets ~2**63 apart, so they do not overlap; the four 15-bit fields of one
+output are independent bits of it. The weights are Poisson(1) to within 2**-15 per value,
+capped at 7 (P(Poisson(1) > 7) = 1e-5). The four weights of one hash are computed at once
+with SWAR arithmetic (:func:`packed_weights`), which halves the cost of a weight.
 
 No weight array need be stored, resamples can run on any thread in any order, and every
 metric, column and paired system sees the same resamples for the same seed: the weights are
@@ -26,11 +31,13 @@ import numpy as np
 
 from ._jit import inline, jit
 
-#: round(2**32 * P(Poisson(1) <= k)) for k = 0..11 (checked by the tests).
-POISSON1_CDF32 = (
-    1580030169, 3160060337, 3950075422, 4213413783, 4279248374, 4292415292,
-    4294609778, 4294923276, 4294962463, 4294966817, 4294967253, 4294967292,
-)  # fmt: skip
+#: Resamples computed side by side: 16 streams x 4 fields.
+GROUP = 64
+STREAMS = 16
+FIELDS = 4
+
+#: round(2**15 * P(Poisson(1) <= k)) for k = 0..6 (checked by the tests).
+POISSON1_CDF15 = (12055, 24109, 30137, 32146, 32648, 32749, 32765)
 
 
 @inline
@@ -42,14 +49,11 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-GOLDEN = 0x9E3779B97F4A7C15
-
-
 @inline
-def resample_key(seed, r):
-    """The 64-bit key of resample ``r``."""
+def stream_key(seed, m):
+    """The 64-bit key of weight stream ``m``."""
     base = mix64(np.uint64(seed) ^ np.uint64(0x5851F42D4C957F2D))
-    return mix64(base + np.uint64(r + 1) * np.uint64(0xD1B54A32D192ED03))
+    return mix64(base + np.uint64(m + 1) * np.uint64(0xD1B54A32D192ED03))
 
 
 @inline
@@ -59,43 +63,60 @@ def example_offset(i):
 
 
 @inline
-def weight_at(key, offset):
-    """The weight for a resample key and an example offset (see :func:`example_offset`)."""
-    return poisson1(np.uint32(mix64(key + offset) >> np.uint64(32)))
+def packed_weights(key, offset):
+    """Four Poisson(1) weights in the 16-bit fields of a uint64 (SWAR, branch-free).
 
-
-@inline
-def poisson1(u):
-    """A Poisson(1) count from a uniform uint32 (branch-free, vectorisable)."""
-    w = np.int32(0)
-    w += np.int32(u >= np.uint32(1580030169))
-    w += np.int32(u >= np.uint32(3160060337))
-    w += np.int32(u >= np.uint32(3950075422))
-    w += np.int32(u >= np.uint32(4213413783))
-    w += np.int32(u >= np.uint32(4279248374))
-    w += np.int32(u >= np.uint32(4292415292))
-    w += np.int32(u >= np.uint32(4294609778))
-    w += np.int32(u >= np.uint32(4294923276))
-    w += np.int32(u >= np.uint32(4294962463))
-    w += np.int32(u >= np.uint32(4294966817))
-    w += np.int32(u >= np.uint32(4294967253))
-    w += np.int32(u >= np.uint32(4294967292))
+    Each field's low 15 bits are compared with the thresholds at once: setting bit 15 of
+    every field and subtracting the threshold in every field leaves bit 15 set exactly
+    where the field is >= the threshold (no borrow crosses a field).
+    """
+    y = (mix64(key + offset) & np.uint64(0x7FFF7FFF7FFF7FFF)) | np.uint64(0x8000800080008000)
+    h = np.uint64(0x8000800080008000)
+    s = np.uint64(15)
+    w = ((y - np.uint64(12055 * 0x0001000100010001)) & h) >> s
+    w += ((y - np.uint64(24109 * 0x0001000100010001)) & h) >> s
+    w += ((y - np.uint64(30137 * 0x0001000100010001)) & h) >> s
+    w += ((y - np.uint64(32146 * 0x0001000100010001)) & h) >> s
+    w += ((y - np.uint64(32648 * 0x0001000100010001)) & h) >> s
+    w += ((y - np.uint64(32749 * 0x0001000100010001)) & h) >> s
+    w += ((y - np.uint64(32765 * 0x0001000100010001)) & h) >> s
     return w
 
 
 @inline
-def weight(i, key):
-    """The Poisson(1) weight of example ``i`` in the resample with key ``key``."""
-    return weight_at(key, example_offset(i))
+def group_keys(seed, g, keys):
+    """The 16 stream keys of resample group ``g`` into ``keys``."""
+    for q in range(STREAMS):
+        keys[q] = stream_key(seed, g * STREAMS + q)
+
+
+@inline
+def group_weights(keys, offset, packed, out):
+    """The weights of one example in the 64 resamples of a group: ``out[16 f + q]``."""
+    for q in range(STREAMS):
+        packed[q] = packed_weights(keys[q], offset)
+    for f in range(FIELDS):
+        shift = np.uint64(16 * f)
+        for q in range(STREAMS):
+            out[f * STREAMS + q] = np.int32((packed[q] >> shift) & np.uint64(0xFF))
+
+
+@inline
+def weight(seed, r, i):
+    """The Poisson(1) weight of example ``i`` in resample ``r`` (one at a time)."""
+    g = r // GROUP
+    lane = r % GROUP
+    key = stream_key(seed, g * STREAMS + lane % STREAMS)
+    shift = np.uint64(16 * (lane // STREAMS))
+    return np.int32((packed_weights(key, example_offset(i)) >> shift) & np.uint64(0xFF))
 
 
 @jit()
 def _weights(seed, r0, n_resamples, n):
     out = np.empty((n_resamples, n), np.int32)
     for r in range(n_resamples):
-        key = resample_key(seed, r0 + r)
         for i in range(n):
-            out[r, i] = weight(i, key)
+            out[r, i] = weight(seed, r0 + r, i)
     return out
 
 
