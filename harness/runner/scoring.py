@@ -72,12 +72,12 @@ def score_predictions(
             tp=np.asarray(prf.tp), fp=np.asarray(prf.fp), fn=np.asarray(prf.fn), tn=np.asarray(prf.tn),
             precision=np.asarray(prf.precision), recall=np.asarray(prf.recall),
             f1=np.asarray(prf.f1), fpr=np.asarray(prf.fpr),
-            average_precision=np.asarray(metrics.average_precision(y, s)),
-            roc_auc=np.asarray(metrics.roc_auc(y, s)),
         )
-        for m in CI_METRICS:
-            ci = metrics.bootstrap_ci(m, y, s, n_resamples=n_resamples, confidence=confidence,
-                                      seed=seed, threshold=threshold)
+        rank = metrics.ranking_metrics(y, s)  # AP and ROC-AUC from one sort
+        row.update(average_precision=np.asarray(rank.average_precision), roc_auc=np.asarray(rank.roc_auc))
+        cis = metrics.bootstrap_cis(CI_METRICS, y, s, n_resamples=n_resamples, confidence=confidence,
+                                    seed=seed, threshold=threshold)
+        for m, ci in cis.items():
             row[f"{m}_low"] = np.asarray(ci.low)
             row[f"{m}_high"] = np.asarray(ci.high)
         frames.append(pd.DataFrame(row))
