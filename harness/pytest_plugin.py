@@ -100,11 +100,11 @@ class PolicyBenchGate:
             valid = res.suite.scored_mask & ~pred.error_mask
             texts = res.suite.texts
             if metric in ("recall", "f1", "average_precision", "roc_auc"):
-                idx = np.where(valid & (y == 1))[0]
+                idx = np.where(valid & (y == 1) & (S[:, j] < threshold))[0]
                 idx = idx[np.argsort(S[idx, j], kind="stable")][:n_examples]
                 lines.append(f"worst misses (positives with the lowest {category} scores):")
             else:
-                idx = np.where(valid & (y == 0))[0]
+                idx = np.where(valid & (y == 0) & (S[:, j] >= threshold))[0]
                 idx = idx[np.argsort(-S[idx, j], kind="stable")][:n_examples]
                 lines.append(f"worst false alarms (negatives with the highest {category} scores):")
             for i in idx:

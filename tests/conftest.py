@@ -13,3 +13,4 @@ def _isolated_cache(tmp_path_factory):
     if "POLICYBENCH_CACHE" not in os.environ:
         os.environ["POLICYBENCH_CACHE"] = str(tmp_path_factory.mktemp("pb-cache"))
     yield
+pytest_plugins = ["pytester"]
