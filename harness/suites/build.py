@@ -161,6 +161,11 @@ LIMITATIONS: list[tuple[frozenset[str] | None, str]] = [
      "Unsafe gov_decision rows, and benign contrasts for child, adult, political, legal, financial, health, "
      "gov_decision and economic_harm, are almost all curated: written new for PolicyBench with LLM assistance and "
      "reviewed for label correctness, not drawn from real user traffic."),
+    (frozenset({CURATED}),
+     "Curated unsafe advice requests (legal, financial, health, gov_decision) carry the person's own situation, so "
+     "they are longer and more often first-person than their benign contrasts, which are more often questions: "
+     "surface cues a bag-of-words model can partly exploit (curators reduced, but did not remove, them; see "
+     "datasets/sources/curated/NOTES_curator_a.md)."),
     (None, "Near duplicates are removed across all sources at Jaccard >= 0.8 over character 5-grams (one "
            "representative kept); looser paraphrases remain. Near-duplicate contrast pairs with different labels, "
            "HateCheck template variants and SafeText scenarios are each kept within one split."),
