@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
 LINESTYLES = ("-", "--", "-.", ":")
 
@@ -191,24 +191,39 @@ def pr_curves(suite: Any, predictions: Sequence[Any], policy: Any, *, categories
 
 
 def drift_table(suite: Any, versions: Sequence[Any], *, restricted_as: str = "violation") -> pd.DataFrame:
-    """For consecutive versions, the topics whose change flips ground truth, with example counts."""
+    """For consecutive versions, the topics whose change moves ground truth, with example counts.
+
+    ``effect`` is ``relaxed`` (a violation before, not after), ``tightened`` (the reverse) or
+    ``moved`` (a violation in both, under another category). Verdict changes that move no ground
+    truth under ``restricted_as`` (e.g. disallowed → restricted when restricted counts as a
+    violation) are left out.
+    """
     from harness.policies import diff
 
     rows = []
     topics = suite.topics
     unsafe = np.array([lab == "unsafe" for lab in suite.label_values])
     for a, b in zip(versions[:-1], versions[1:]):
-        d = diff(a, b).to_dict()
-        for ch in d["changes"]:
+        for ch in diff(a, b).to_dict()["changes"]:
             t = ch["topic"]
+            va, vb = a.is_violation(t, restricted_as=restricted_as), b.is_violation(t, restricted_as=restricted_as)
+            if va and not vb:
+                effect = "relaxed"
+            elif vb and not va:
+                effect = "tightened"
+            elif va and vb and a.verdict(t).category != b.verdict(t).category:
+                effect = "moved"
+            else:
+                continue
             n = int(sum(1 for i, ts in enumerate(topics) if unsafe[i] and t in ts))
             if n:
                 rows.append({"from": a.id, "to": b.id, "topic": t, "before": ch["before"]["verdict"],
-                             "after": ch["after"]["verdict"], "n_unsafe_examples": n})
-    return pd.DataFrame(rows, columns=["from", "to", "topic", "before", "after", "n_unsafe_examples"])
+                             "after": ch["after"]["verdict"], "effect": effect, "n_unsafe_examples": n})
+    return pd.DataFrame(rows, columns=["from", "to", "topic", "before", "after", "effect", "n_unsafe_examples"])
 
 
-def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, top_topics: int = 8) -> plt.Figure:
+def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, top_topics: int = 8,
+                 restricted_as: str = "violation") -> plt.Figure:
     """How each classifier's macro precision and recall move between consecutive versions, and why.
 
     Top row: the change in macro precision and recall (over categories present in both versions)
@@ -218,7 +233,8 @@ def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, 
     pols = sorted(policies, key=lambda p: str(p.date))
     pairs = list(zip(pols[:-1], pols[1:]))
     classifiers = sorted(metrics["classifier"].unique())
-    drift = drift_table(suite, pols)
+    drift = drift_table(suite, pols, restricted_as=restricted_as)
+    effect_colour = {"relaxed": PALETTE[2], "tightened": PALETTE[3], "moved": PALETTE[5]}
     fig, axes = plt.subplots(2, len(pairs), figsize=(3.6 * len(pairs) + 1, 7.5), squeeze=False)
     for k, (a, b) in enumerate(pairs):
         ax = axes[0][k]
@@ -246,16 +262,16 @@ def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, 
         part = drift[(drift["from"] == a.id) & (drift["to"] == b.id)].nlargest(top_topics, "n_unsafe_examples")
         if len(part):
             yy = np.arange(len(part))
-            colors = [PALETTE[2] if r.after in ("allowed", "not_mentioned") else PALETTE[3] for r in part.itertuples()]
+            colors = [effect_colour[r.effect] for r in part.itertuples()]
             ax2.barh(yy, part["n_unsafe_examples"], color=colors)
             ax2.set_yticks(yy, [f"{r.topic}\n{r.before}→{r.after}" for r in part.itertuples()], fontsize=7)
             ax2.invert_yaxis()
         else:
-            ax2.text(0.5, 0.5, "no verdict changes\ntouch this suite", ha="center", va="center", transform=ax2.transAxes, fontsize=8)
+            ax2.text(0.5, 0.5, "no change moves\nthis suite's ground truth", ha="center", va="center", transform=ax2.transAxes, fontsize=8)
             ax2.set_yticks([])
         ax2.set_xlabel("unsafe examples with the topic", fontsize=8)
         if k == 0:
-            ax2.set_ylabel("topics whose verdict changed\n(green: relaxed, red: tightened)", fontsize=8)
+            ax2.set_ylabel("topics whose change moves ground truth\n(green: relaxed, vermilion: tightened,\nsky blue: moved category)", fontsize=8)
     fig.suptitle("Policy drift: how scores move between consecutive policy versions, and which topics move them", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
@@ -275,14 +291,15 @@ def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str
     preds = run.load_predictions()
     ref_pol = load_policy(ref)
     ref_preds = [p for p in preds if p.binding in ("", ref)]
+    ra = run.manifest.get("options", {}).get("restricted_as", "violation")
     figs = {
         "recall_across_versions": metric_across_versions(metrics, "recall"),
         "precision_across_versions": metric_across_versions(metrics, "precision"),
         "latency_quality": latency_quality(metrics, run.latency, quality="f1", policy=ref),
         f"heatmap_f1_{ref}": heatmap(metrics, policy=ref, metric="f1"),
         f"heatmap_ap_{ref}": heatmap(metrics, policy=ref, metric="average_precision"),
-        f"pr_curves_{ref}": pr_curves(suite, ref_preds, ref_pol),
-        "policy_drift": policy_drift(metrics, suite, pols),
+        f"pr_curves_{ref}": pr_curves(suite, ref_preds, ref_pol, restricted_as=ra),
+        "policy_drift": policy_drift(metrics, suite, pols, restricted_as=ra),
     }
     written = []
     for name, fig in figs.items():
