@@ -44,7 +44,7 @@ def handle_errors(fn: Callable) -> Callable:
             raise typer.Exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("\n[yellow]interrupted.[/] Every committed prediction batch is in the cache; "
-                      "run the same command again to resume without recomputing them.")
+                      "run the same command again to resume without recomputing them.", soft_wrap=True)
             raise typer.Exit(130)
 
     return wrapper

@@ -89,3 +89,22 @@ def test_kill_and_resume(tmp_path):
     assert np.array_equal(np.stack(a["scores"].to_numpy()), np.stack(b["scores"].to_numpy()))
     ma = json.loads((Path(info["run_dir"]) / "manifest.json").read_text())
     assert ma["classifiers"][0]["n_reused"] == committed
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    env = {**os.environ, "POLICYBENCH_CACHE": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "harness.cli", "run", "--suite", "smoke", "-c", "better-profanity",
+           "-p", "2023-02-15", "--batch-size", "16", "--latency-sample", "0", "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=Path(__file__).resolve().parents[1])
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "cache").rglob("shard-*.parquet")):
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "run the same command again to resume" in err
+    assert "Traceback" not in err
+    assert not list((tmp_path / "out").glob("*/manifest.json"))
+    assert list((tmp_path / "cache").rglob("shard-*.parquet"))  # committed batches kept
