@@ -181,8 +181,8 @@ def run_benchmark(
     skipped: list[dict[str, str]] = []
     from harness.classifiers import embedding_memo
 
-    memo = embedding_memo()  # each text is embedded once for every MiniLM classifier and binding
-    memo.__enter__()
+    shared_embeddings = embedding_memo()  # each text is embedded once for every MiniLM classifier and binding
+    shared_embeddings.__enter__()
     try:
         for clf in clfs:
             bound = _bind(clf, pols, skipped) if getattr(clf, "policy_conditioned", False) else [("", clf)]
@@ -210,17 +210,18 @@ def run_benchmark(
                 for pid in ([binding] if binding else by_policy.keys()):
                     by_policy[pid].append(pred)
     finally:
-        memo.__exit__(None, None, None)
+        shared_embeddings.__exit__(None, None, None)
         if compute_factory is not None:
             compute_factory.close()
 
     frames = []
+    cell_memo: dict = {}  # cells that no policy change touches are scored once (identical numbers)
     for p in pols:
         if progress:
             progress(f"scoring {p.id}", 0, 1)
         frames.append(score_predictions(
             s, p, by_policy[p.id], restricted_as=opts.restricted_as, threshold=opts.threshold,
-            n_resamples=opts.n_resamples, confidence=opts.confidence, seed=opts.seed))
+            n_resamples=opts.n_resamples, confidence=opts.confidence, seed=opts.seed, memo=cell_memo))
         if progress:
             progress(f"scoring {p.id}", 1, 1)
     metrics_df = pd.concat(frames, ignore_index=True)

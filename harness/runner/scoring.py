@@ -6,6 +6,7 @@ classifier's labels to a policy's categories are recomputed per policy version h
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,6 +29,43 @@ def category_scores(pred: Any, policy: Any, *, restricted_as: str = "violation")
     return project_scores(pred.scores, M), M.any(axis=0)
 
 
+METRIC_FIELDS = ("tp", "fp", "fn", "tn", "n_positive", "n_negative", "precision", "recall", "f1", "fpr",
+                 "average_precision", "roc_auc") + tuple(f"{m}_{b}" for m in CI_METRICS for b in ("low", "high"))
+
+
+def column_metrics(y: np.ndarray, s: np.ndarray, *, threshold: float, n_resamples: int, confidence: float,
+                   seed: int) -> dict[str, np.ndarray]:
+    """Every reported metric for each column of ``y`` (n, c) uint8 and ``s`` (n, c) float32.
+
+    A column's numbers do not depend on the other columns (the bootstrap weights are keyed by
+    seed, resample and example), so columns can be computed in any grouping.
+    """
+    prf = metrics.precision_recall_f1(y, s, threshold=threshold)
+    out = {
+        "tp": np.asarray(prf.tp), "fp": np.asarray(prf.fp), "fn": np.asarray(prf.fn), "tn": np.asarray(prf.tn),
+        "n_positive": np.asarray(prf.tp + prf.fn), "n_negative": np.asarray(prf.fp + prf.tn),
+        "precision": np.asarray(prf.precision), "recall": np.asarray(prf.recall),
+        "f1": np.asarray(prf.f1), "fpr": np.asarray(prf.fpr),
+    }
+    rank = metrics.ranking_metrics(y, s)  # AP and ROC-AUC from one sort
+    out["average_precision"] = np.asarray(rank.average_precision)
+    out["roc_auc"] = np.asarray(rank.roc_auc)
+    cis = metrics.bootstrap_cis(CI_METRICS, y, s, n_resamples=n_resamples, confidence=confidence,
+                                seed=seed, threshold=threshold)
+    for m, ci in cis.items():
+        out[f"{m}_low"] = np.asarray(ci.low)
+        out[f"{m}_high"] = np.asarray(ci.high)
+    return out
+
+
+def _column_key(y: np.ndarray, s: np.ndarray, j: int, opts: tuple) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr(opts).encode())
+    h.update(np.ascontiguousarray(y[:, j]).tobytes())
+    h.update(np.ascontiguousarray(s[:, j]).tobytes())
+    return h.digest()
+
+
 def score_predictions(
     suite: Any,
     policy: Any,
@@ -38,15 +76,22 @@ def score_predictions(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    memo: dict[bytes, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Per (classifier, category) metrics under one policy version, with bootstrap CIs.
 
     Examples labelled ``unknown`` and items on which the classifier failed are excluded (the
     number of failed items is reported in ``n_errors``).
+
+    ``memo`` (a dict shared across calls, e.g. across the policy versions of one run) reuses the
+    numbers of a (ground-truth column, score column) pair already scored: when a version changes
+    nothing for a category, its cell costs one hash instead of a bootstrap. The results are
+    identical with or without it.
     """
     Y = suite.labels(policy, restricted_as=restricted_as)
     scored = suite.scored_mask
     cats = list(policy.category_keys)
+    opts = (threshold, n_resamples, confidence, seed)
     frames = []
     for p in preds:
         S, covered = category_scores(p, policy, restricted_as=restricted_as)
@@ -66,20 +111,24 @@ def score_predictions(
         if len(y) == 0:
             frames.append(pd.DataFrame(row))
             continue
-        prf = metrics.precision_recall_f1(y, s, threshold=threshold)
-        row.update(
-            n_positive=np.asarray(prf.tp + prf.fn), n_negative=np.asarray(prf.fp + prf.tn),
-            tp=np.asarray(prf.tp), fp=np.asarray(prf.fp), fn=np.asarray(prf.fn), tn=np.asarray(prf.tn),
-            precision=np.asarray(prf.precision), recall=np.asarray(prf.recall),
-            f1=np.asarray(prf.f1), fpr=np.asarray(prf.fpr),
-        )
-        rank = metrics.ranking_metrics(y, s)  # AP and ROC-AUC from one sort
-        row.update(average_precision=np.asarray(rank.average_precision), roc_auc=np.asarray(rank.roc_auc))
-        cis = metrics.bootstrap_cis(CI_METRICS, y, s, n_resamples=n_resamples, confidence=confidence,
-                                    seed=seed, threshold=threshold)
-        for m, ci in cis.items():
-            row[f"{m}_low"] = np.asarray(ci.low)
-            row[f"{m}_high"] = np.asarray(ci.high)
+        if memo is None:
+            row.update(column_metrics(y, s, threshold=threshold, n_resamples=n_resamples,
+                                      confidence=confidence, seed=seed))
+        else:
+            keys = [_column_key(y, s, j, opts) for j in range(len(cats))]
+            todo: list[int] = []
+            pending: set[bytes] = set()
+            for j, k in enumerate(keys):
+                if k not in memo and k not in pending:
+                    pending.add(k)
+                    todo.append(j)
+            if todo:
+                got = column_metrics(np.ascontiguousarray(y[:, todo]), np.ascontiguousarray(s[:, todo]),
+                                     threshold=threshold, n_resamples=n_resamples, confidence=confidence, seed=seed)
+                for t, j in enumerate(todo):
+                    memo[keys[j]] = {f: got[f][t] for f in METRIC_FIELDS}
+            for f in METRIC_FIELDS:
+                row[f] = np.array([memo[k][f] for k in keys])
         frames.append(pd.DataFrame(row))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

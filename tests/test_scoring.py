@@ -1,0 +1,54 @@
+"""Scoring stored predictions: the cell memo gives identical numbers; metrics equal sklearn."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, precision_score, recall_score
+
+from harness.policies import list_versions, load_policy
+from harness.runner.predict import Predictions
+from harness.runner.scoring import score_predictions
+from harness.suites import load_suite
+from harness.classifiers.base import Taxonomy
+from harness.policies import topic_keys
+
+
+def _pred(suite, seed):
+    rng = np.random.default_rng(seed)
+    keys = list(topic_keys())
+    n = len(suite)
+    return Predictions(name=f"r{seed}", version="1", key=f"k{seed}", binding="", labels=keys,
+                       taxonomy=Taxonomy.topics(), scores=rng.random((n, len(keys)), dtype=np.float32),
+                       errors=[None] * n, latency_single_s=np.full(n, np.nan), latency_batch_s=np.full(n, 1e-3),
+                       batch_size=8)
+
+
+def test_memo_gives_identical_numbers_and_saves_work():
+    suite = load_suite("smoke")
+    preds = [_pred(suite, 1), _pred(suite, 2)]
+    pols = [load_policy(v) for v in list_versions()]
+    plain = [score_predictions(suite, p, preds, n_resamples=100) for p in pols]
+    memo: dict = {}
+    cached = [score_predictions(suite, p, preds, n_resamples=100, memo=memo) for p in pols]
+    for a, b in zip(plain, cached):
+        assert a.equals(b)
+    total_cells = sum(len(f) for f in plain)
+    assert len(memo) < total_cells  # versions share unchanged cells
+
+
+def test_cells_equal_sklearn():
+    suite = load_suite("smoke")
+    pred = _pred(suite, 3)
+    pol = load_policy("2023-02-15")
+    df = score_predictions(suite, pol, [pred], n_resamples=50)
+    from harness.runner.scoring import category_scores
+
+    S, _ = category_scores(pred, pol)
+    Y = suite.labels(pol)
+    m = suite.scored_mask
+    for j, cat in enumerate(pol.category_keys):
+        row = df[df["category"] == cat].iloc[0]
+        y, s = Y[m, j], S[m, j]
+        assert row["precision"] == pytest.approx(precision_score(y, s >= 0.5, zero_division=0), abs=1e-12)
+        assert row["recall"] == pytest.approx(recall_score(y, s >= 0.5, zero_division=0), abs=1e-12)
+        assert row["average_precision"] == pytest.approx(average_precision_score(y, s), abs=1e-12)
+        assert row["precision_low"] <= row["precision"] <= row["precision_high"]
