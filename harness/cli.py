@@ -264,8 +264,12 @@ def _print_metrics(result: Any) -> None:
         for _, r in result.latency.iterrows():
             name = r["classifier"] + (f"@{r['binding']}" if r.get("binding") else "")
             ms = lambda k: f"{1000 * r[k]:.2f}" if k in r and r[k] == r[k] else "-"  # noqa: E731
-            t.add_row(name, ms("p50_s"), ms("p95_s"), ms("p99_s"), f"{r['throughput_items_per_s']:.0f}", str(r["batch_size"]))
+            thr = f"{r['throughput_items_per_s']:.0f}" + ("*" if r.get("batch_reused_embeddings") else "")
+            t.add_row(name, ms("p50_s"), ms("p95_s"), ms("p99_s"), thr, str(r["batch_size"]))
         out.print(t)
+        if "batch_reused_embeddings" in result.latency and result.latency["batch_reused_embeddings"].any():
+            out.print("* the batch phase reused text embeddings computed for another classifier or binding; "
+                      "single-item latencies are measured without sharing.")
 
 
 @app.command("run")

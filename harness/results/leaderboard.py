@@ -48,7 +48,8 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
     lat = run.latency
     latency_by = {}
     for _, r in lat.iterrows():
-        latency_by.setdefault(r["classifier"], (r.get("p50_s"), r.get("p95_s"), r.get("throughput_items_per_s")))
+        thr = None if r.get("batch_reused_embeddings", False) else r.get("throughput_items_per_s")
+        latency_by.setdefault(r["classifier"], (r.get("p50_s"), r.get("p95_s"), thr))
     rows: list[dict[str, Any]] = []
     categories: dict[str, list[str]] = {}
     for pid in sorted(run.metrics["policy_version"].unique()):

@@ -3,7 +3,8 @@
 Layout: ``<cache>/<classifier key>/shard-<digest>.parquet``. A classifier key is
 ``<name>@<version>-<sha256(config)[:16]>`` (plus the policy version for policy-conditioned
 classifiers); each shard holds one committed batch: ``text_hash``, ``scores`` (list<float32>),
-``error``, ``latency_single_s``, ``latency_batch_s``, ``batch_size``. Shards are written
+``error``, ``latency_single_s``, ``latency_batch_s``, ``batch_size`` and ``note`` (e.g.
+``reused-embeddings`` when the batch's timing shared work with another classifier). Shards are written
 atomically (temporary file, then rename), so a run killed at any moment leaves only whole
 batches, and a restart recomputes nothing committed. Reading keeps the first row per text hash,
 so two workers that computed the same text never produce duplicates.
@@ -48,6 +49,7 @@ SCHEMA = pa.schema(
         ("latency_single_s", pa.float64()),
         ("latency_batch_s", pa.float64()),
         ("batch_size", pa.int32()),
+        ("note", pa.string()),
     ]
 )
 
@@ -59,6 +61,7 @@ class CachedRow:
     latency_single_s: float
     latency_batch_s: float
     batch_size: int
+    note: str | None = None
 
 
 class PredictionCache:
@@ -99,6 +102,7 @@ class PredictionCache:
                     latency_single_s=float(cols["latency_single_s"][i]) if cols["latency_single_s"][i] is not None else float("nan"),
                     latency_batch_s=float(cols["latency_batch_s"][i]) if cols["latency_batch_s"][i] is not None else float("nan"),
                     batch_size=int(cols["batch_size"][i] or 0),
+                    note=(cols.get("note") or [None] * len(cols["text_hash"]))[i],
                 )
         return out
 
@@ -110,6 +114,7 @@ class PredictionCache:
         latency_single_s: Sequence[float],
         latency_batch_s: Sequence[float],
         batch_size: int,
+        note: str | None = None,
     ) -> Path | None:
         """Write one batch as a shard, atomically. Returns the shard path (None when disabled)."""
         if not self.enabled or len(hashes) == 0:
@@ -127,6 +132,7 @@ class PredictionCache:
                 "latency_single_s": [float(x) for x in latency_single_s],
                 "latency_batch_s": [float(x) for x in latency_batch_s],
                 "batch_size": [int(batch_size)] * len(hashes),
+                "note": [note] * len(hashes),
             },
             schema=SCHEMA,
         )

@@ -97,6 +97,17 @@ def predict_batch(clf: Any, texts: list[str], *, n_single: int) -> dict[str, Any
     }
 
 
+def _local_batch(clf: Any, work: tuple[int, list[str]]) -> dict[str, Any]:
+    """Predict one batch here; note when its timing reused embeddings computed for another classifier."""
+    from harness.classifiers.models._embed import MEMO_STATS
+
+    before = MEMO_STATS["reused"]
+    res = predict_batch(clf, work[1], n_single=work[0])
+    if 2 * (MEMO_STATS["reused"] - before) > len(work[1]):  # most of the batch was not embedded here
+        res["note"] = "reused-embeddings"
+    return res
+
+
 def run_classifier(
     clf: Any,
     texts: Sequence[str],
@@ -143,10 +154,11 @@ def run_classifier(
 
     if batches and compute is None:
         _call(clf, [texts[first_of[batches[0][0]]]], L)  # warm-up, untimed (executors warm their own)
-    results = compute(work) if compute else ((j, predict_batch(clf, w[1], n_single=w[0])) for j, w in enumerate(work))
+    results = compute(work) if compute else ((j, _local_batch(clf, w)) for j, w in enumerate(work))
     for j, res in results:
         b = batches[j]
-        cache.commit(b, res["scores"], res["errors"], res["latency_single_s"], res["latency_batch_s"], bs)
+        cache.commit(b, res["scores"], res["errors"], res["latency_single_s"], res["latency_batch_s"], bs,
+                     note=res.get("note"))
         for i, h in enumerate(b):
             cached[h] = CachedRow(
                 scores=None if res["errors"][i] is not None else res["scores"][i],
@@ -154,6 +166,7 @@ def run_classifier(
                 latency_single_s=float(res["latency_single_s"][i]),
                 latency_batch_s=float(res["latency_batch_s"][i]),
                 batch_size=bs,
+                note=res.get("note"),
             )
         if on_batch:
             on_batch(sum(1 for h in hashes if h in set(b)))
@@ -177,12 +190,15 @@ def run_classifier(
         if first_of[h] == i:
             single[i] = row.latency_single_s
             batch[i] = row.latency_batch_s
-    info = {}
+    info: dict[str, Any] = {}
+    notes = {cached[h].note for h in first_of if cached[h].note}
+    if notes:
+        info["batch_notes"] = sorted(notes)
     if hasattr(clf, "endpoint_info"):
         try:
-            info = dict(clf.endpoint_info() or {})
+            info.update(dict(clf.endpoint_info() or {}))
         except Exception as exc:  # noqa: BLE001
-            info = {"endpoint_info_error": str(exc)[:200]}
+            info["endpoint_info_error"] = str(exc)[:200]
     return Predictions(
         name=_name(clf),
         version=str(getattr(clf, "version", "0")),

@@ -151,6 +151,9 @@ def latency_table(preds: Sequence[Any], *, n_resamples: int = 1000, seed: int = 
             "n_single": int(single.size),
             "n_items": int(batch.size),
             "throughput_items_per_s": float(1.0 / batch.mean()) if batch.size and batch.mean() > 0 else float("nan"),
+            # the batch phase reused text embeddings computed for another classifier or binding, so
+            # its throughput is not this classifier's own cost (single-item latency always is)
+            "batch_reused_embeddings": "reused-embeddings" in p.info.get("batch_notes", []),
             "n_errors": int(p.error_mask.sum()),
             "n_computed": p.n_computed,
             "n_reused": p.n_reused,

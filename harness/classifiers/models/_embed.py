@@ -158,6 +158,11 @@ def embedding_memo() -> Iterator[dict[str, np.ndarray]]:
             _MEMO = None
 
 
+#: How many texts :func:`encode` served from the memo instead of embedding (the runner reads it
+#: to flag batch throughput that shared another classifier's embeddings).
+MEMO_STATS = {"reused": 0}
+
+
 @contextlib.contextmanager
 def memo_paused() -> Iterator[None]:
     """Within this block :func:`encode` ignores any active memo (for timing single items)."""
@@ -192,6 +197,7 @@ def encode(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
             if k not in memo:
                 first.setdefault(k, i)
         todo = list(first.values())
+        MEMO_STATS["reused"] += len(texts) - len(todo)
         if todo:
             fresh = _encode([texts[i] for i in todo], batch_size=batch_size)
             if len(memo) + len(todo) <= MEMO_LIMIT:
