@@ -61,7 +61,8 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
         mdf = run.metrics[run.metrics["policy_version"] == pid]
         for j, cat in enumerate(pol.category_keys):
             part = mdf[mdf["category"] == cat].copy()
-            part = part.sort_values([rank_by, "classifier"], ascending=[False, True], na_position="last")
+            part = part.sort_values(["covered", rank_by, "classifier"], ascending=[False, False, True],
+                                    na_position="last")
             above = None
             for rank, r in enumerate(part.itertuples(index=False), start=1):
                 rec: dict[str, Any] = {
@@ -80,7 +81,7 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                 rec["throughput_items_per_s"] = _finite(thr)
                 rec["tied_with_above"] = False
                 rec["p_value_vs_above"] = None
-                if above is not None and r.classifier in proj and above in proj:
+                if above is not None and rec["covered"] and r.classifier in proj and above in proj:
                     pa_, Sa, _ = proj[above]
                     pb_, Sb, _ = proj[r.classifier]
                     valid = suite.scored_mask & ~pa_.error_mask & ~pb_.error_mask
