@@ -122,7 +122,7 @@ class PolicyBenchGate:
 
 
 @pytest.fixture
-def policybench(tmp_path_factory) -> PolicyBenchGate:
+def policybench() -> PolicyBenchGate:
     """A :class:`PolicyBenchGate` (uses the project prediction cache unless POLICYBENCH_CACHE is set)."""
     return PolicyBenchGate()
 

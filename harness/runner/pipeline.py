@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -181,8 +182,8 @@ def run_benchmark(
     skipped: list[dict[str, str]] = []
     from harness.classifiers import embedding_memo
 
-    shared_embeddings = embedding_memo()  # each text is embedded once for every MiniLM classifier and binding
-    shared_embeddings.__enter__()
+    stack = contextlib.ExitStack()
+    stack.enter_context(embedding_memo())  # each text is embedded once for every MiniLM classifier and binding
     try:
         for clf in clfs:
             bound = _bind(clf, pols, skipped) if getattr(clf, "policy_conditioned", False) else [("", clf)]
@@ -210,7 +211,7 @@ def run_benchmark(
                 for pid in ([binding] if binding else by_policy.keys()):
                     by_policy[pid].append(pred)
     finally:
-        shared_embeddings.__exit__(None, None, None)
+        stack.close()
         if compute_factory is not None:
             compute_factory.close()
 

@@ -9,6 +9,7 @@ every batch before it has been committed to the cache.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -141,8 +142,9 @@ def run_classifier(
         first_of.setdefault(h, i)
     cached = cache.load(first_of.keys())
     missing = [h for h in first_of if h not in cached]
+    occurrences = Counter(hashes)
     if on_batch and len(first_of) - len(missing):
-        on_batch(sum(1 for h in hashes if h in cached))
+        on_batch(sum(occurrences[h] for h in first_of if h in cached))
 
     work: list[tuple[int, list[str]]] = []
     budget = len(missing) if latency_sample < 0 else latency_sample
@@ -169,7 +171,7 @@ def run_classifier(
                 note=res.get("note"),
             )
         if on_batch:
-            on_batch(sum(1 for h in hashes if h in set(b)))
+            on_batch(sum(occurrences[h] for h in b))
 
     scores = np.zeros((n, L), np.float32)
     errors: list[str | None] = []
