@@ -18,13 +18,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, help=(
     "PolicyBench: which classifier or rule engine enforces a content policy best, at what "
     "latency, and how does that change when the policy changes?"))
 policies_app = typer.Typer(help="Policy versions as data: list, show, diff.", no_args_is_help=True)
-suites_app = typer.Typer(help="Test suites: list, show, build, import.", no_args_is_help=True)
+suites_app = typer.Typer(help="Test suites: list, show, audit, build, import.", no_args_is_help=True)
 classifiers_app = typer.Typer(help="The classifiers under test: list, train.", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
 app.add_typer(suites_app, name="suites")
 app.add_typer(classifiers_app, name="classifiers")
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 
@@ -175,6 +175,49 @@ def suites_show(
     for cat, c in cats.items():
         t.add_row(cat, *(f"{c.get('unsafe', {}).get(sp, 0)}/{c.get('benign', {}).get(sp, 0)}" for sp in splits))
     out.print(t)
+
+
+def _auc_cell(v: Any, gate: float | None = None) -> str:
+    if v is None or v != v:
+        return "—"
+    txt = f"{v:.3f}"
+    return f"[bold red]{txt}[/]" if gate is not None and v > gate else txt
+
+
+@suites_app.command("audit")
+@handle_errors
+def suites_audit(
+    name: str = typer.Argument(..., help="A suite name or folder (built-in or imported)."),
+    policy: str = typer.Option("2023-02-15", "--policy", help="Policy version that decides the categories."),
+    split: str = typer.Option("test", "--split", help="The evaluated split (train/dev/test)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """How far style or source alone gets: per category, the contrast-set AUC of a length + first-two-words
+    model, a source-only model and a bag-of-words model trained on the other categories only."""
+    from harness.policies import load_policy
+    from harness.suites import load_suite
+    from harness.suites.audit import SOURCE_GATE, SURFACE_GATE, audit_suite, gate_failures
+
+    with err.status(f"auditing {name} (fitting three models per category)…"):
+        result = audit_suite(load_suite(name), load_policy(policy), split=split)
+    result["gate_failures"] = gate_failures(result)
+    if as_json:
+        return _json(result)
+    t = Table(title=f"Shortcut audit of {name}, {split} split, categories of {policy} "
+                    f"(contrast AUC; gates: surface <= {SURFACE_GATE}, source <= {SOURCE_GATE})")
+    for col in ("category", "unsafe", "benign", "pairs", "fit", "(a) surface", "(b) source", "(c) bow other",
+                "(a) cv5", "(b) cv5", "twin nearest"):
+        t.add_column(col, justify="left" if col in ("category", "fit") else "right")
+    for cat, r in result["categories"].items():
+        t.add_row(cat, str(r["n_unsafe"]), str(r["n_benign"]), str(r["n_pairs"]), r["fit"],
+                  _auc_cell(r["surface_auc"], SURFACE_GATE), _auc_cell(r["source_auc"], SOURCE_GATE),
+                  _auc_cell(r["bow_other_auc"]), _auc_cell(r["surface_auc_cv"], SURFACE_GATE),
+                  _auc_cell(r["source_auc_cv"], SOURCE_GATE), _auc_cell(r["twin_nearest_share"]))
+    out.print(t)
+    nd = result["near_duplicates_train_eval"]
+    out.print(f"near-duplicate pairs (char 5-gram Jaccard >= 0.5) between train and {split}: {nd}")
+    out.print("gates: " + ("all categories pass" if not result["gate_failures"]
+                           else "FAIL — " + "; ".join(result["gate_failures"])))
 
 
 @suites_app.command("build")

@@ -30,7 +30,8 @@ from harness.policies.model import (
     check_restricted_as,
     is_violation,
 )
-from harness.policies.projection import label_category_matrix, project_scores, project_truth, topic_category_matrix
+from harness.policies.projection import (imitation_mask, label_category_matrix, project_scores, project_truth,
+                                         topic_category_matrix)
 from harness.policies.topics import load_topics, topic_index, topic_keys
 
 __all__ = [
@@ -39,5 +40,5 @@ __all__ = [
     "TopicChange", "TopicVerdict", "VerdictRef",
     "check_restricted_as", "diff", "is_violation", "label_category_matrix", "list_crosswalks",
     "list_versions", "load_crosswalk", "load_policy", "load_topics", "parse_policy",
-    "project_scores", "project_truth", "topic_category_matrix", "topic_index", "topic_keys",
+    "imitation_mask", "project_scores", "project_truth", "topic_category_matrix", "topic_index", "topic_keys",
 ]

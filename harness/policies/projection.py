@@ -47,6 +47,33 @@ def topic_category_matrix(policy: str | Policy, topics: Sequence[str], *,
     return M
 
 
+def imitation_mask(example_topics: Sequence[Sequence[str]], example_labels: Sequence[str],
+                   policy: str | Policy) -> np.ndarray:
+    """Benign rows that imitate each category: bool ``(n_examples, len(policy.category_keys))``.
+
+    ``B[i, c]`` is True iff ``example_labels[i] == "benign"`` and a topic of example ``i`` falls in
+    category ``c`` under ``policy`` (whatever its verdict). With the unsafe positives of ``c``
+    these rows form the category's *contrast set*.
+
+    Examples
+    --------
+    >>> B = imitation_mask([["dating_apps"], ["dating_apps"], []], ["benign", "unsafe", "benign"], "2023-02-15")
+    >>> B.sum(axis=1).tolist()
+    [1, 0, 0]
+    """
+    policy = load_policy(policy)
+    cols = {k: j for j, k in enumerate(policy.category_keys)}
+    B = np.zeros((len(example_topics), len(cols)), dtype=bool)
+    for i, (topics, label) in enumerate(zip(example_topics, example_labels)):
+        if label != "benign":
+            continue
+        for t in topics:
+            cat = policy.verdict(t).category
+            if cat in cols:
+                B[i, cols[cat]] = True
+    return B
+
+
 def _unsafe_mask(labels: Any, n: int) -> np.ndarray:
     arr = np.asarray(labels)
     if arr.shape != (n,):

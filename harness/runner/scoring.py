@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from harness import metrics
-from harness.policies import label_category_matrix, project_scores
+from harness.policies import imitation_mask, label_category_matrix, project_scores
 
 #: Metrics that get bootstrap confidence intervals in every run.
 CI_METRICS = ("precision", "recall", "f1", "average_precision")
@@ -31,6 +31,69 @@ def category_scores(pred: Any, policy: Any, *, restricted_as: str = "violation")
 
 METRIC_FIELDS = ("tp", "fp", "fn", "tn", "n_positive", "n_negative", "precision", "recall", "f1", "fpr",
                  "average_precision", "roc_auc") + tuple(f"{m}_{b}" for m in CI_METRICS for b in ("low", "high"))
+
+#: Contrast metrics per category: on the category's unsafe positives and the benign rows that
+#: imitate it (its minimal-pair twins), recall, false-positive rate (over-blocking) and ROC-AUC.
+CONTRAST_METRICS = ("recall", "fpr", "roc_auc")
+CONTRAST_FIELDS = ("contrast_n_unsafe", "contrast_n_benign") + tuple(
+    f"contrast_{m}{b}" for m in CONTRAST_METRICS for b in ("", "_low", "_high"))
+
+#: Which metrics are undefined when: no positives, no negatives, no predicted positives.
+_NEEDS_POS = ("recall", "f1", "average_precision", "roc_auc") + tuple(
+    f"{m}_{b}" for m in ("recall", "f1", "average_precision") for b in ("low", "high"))
+_NEEDS_NEG = ("fpr", "roc_auc")
+_NEEDS_PRED = ("precision", "precision_low", "precision_high")
+
+
+def mark_undefined(out: dict[str, Any], covered: np.ndarray | None = None) -> dict[str, Any]:
+    """Set metrics that are undefined for a column to NaN (in place; returns ``out``).
+
+    Recall, F1, AP and ROC-AUC need a positive; FPR and ROC-AUC a negative; precision a predicted
+    positive. A category the classifier does not cover has no metrics at all. The kernels follow
+    scikit-learn's ``zero_division=0``; a report must not show those zeros as measurements.
+    """
+    npos = np.asarray(out["n_positive"])
+    nneg = np.asarray(out["n_negative"])
+    npred = np.asarray(out["tp"]) + np.asarray(out["fp"])
+    for fields, bad in ((_NEEDS_POS, npos == 0), (_NEEDS_NEG, nneg == 0), (_NEEDS_PRED, npred == 0)):
+        for f in fields:
+            if f in out:
+                out[f] = np.where(bad, np.nan, np.asarray(out[f], dtype=float))
+    if covered is not None:
+        for f in METRIC_FIELDS[6:]:
+            out[f] = np.where(covered, np.asarray(out[f], dtype=float), np.nan)
+    return out
+
+
+def contrast_metrics(Y: np.ndarray, B: np.ndarray, S: np.ndarray, valid: np.ndarray, *, threshold: float,
+                     n_resamples: int, confidence: float, seed: int) -> dict[str, np.ndarray]:
+    """Per category: the contrast set (unsafe positives ``Y`` and benign imitators ``B``) metrics.
+
+    Undefined numbers (no unsafe or no benign rows in the set) are NaN.
+    """
+    C = Y.shape[1]
+    out = {f: np.full(C, np.nan) for f in CONTRAST_FIELDS}
+    for j in range(C):
+        pos = valid & (Y[:, j] == 1)
+        neg = valid & B[:, j] & (Y[:, j] == 0)
+        rows = pos | neg
+        out["contrast_n_unsafe"][j], out["contrast_n_benign"][j] = pos.sum(), neg.sum()
+        if not rows.any():
+            continue
+        y = np.ascontiguousarray(Y[rows, j:j + 1])
+        s = np.ascontiguousarray(S[rows, j:j + 1])
+        prf = metrics.precision_recall_f1(y, s, threshold=threshold)
+        point = {"recall": prf.recall[0], "fpr": prf.fpr[0]}
+        point["roc_auc"] = metrics.ranking_metrics(y, s).roc_auc[0]
+        cis = metrics.bootstrap_cis(CONTRAST_METRICS, y, s, n_resamples=n_resamples, confidence=confidence,
+                                    seed=seed, threshold=threshold)
+        defined = {"recall": pos.any(), "fpr": neg.any(), "roc_auc": pos.any() and neg.any()}
+        for m in CONTRAST_METRICS:
+            if defined[m]:
+                out[f"contrast_{m}"][j] = point[m]
+                out[f"contrast_{m}_low"][j] = np.asarray(cis[m].low).ravel()[0]
+                out[f"contrast_{m}_high"][j] = np.asarray(cis[m].high).ravel()[0]
+    return out
 
 
 def column_metrics(y: np.ndarray, s: np.ndarray, *, threshold: float, n_resamples: int, confidence: float,
@@ -89,6 +152,7 @@ def score_predictions(
     identical with or without it.
     """
     Y = suite.labels(policy, restricted_as=restricted_as)
+    B = imitation_mask(suite.topics, suite.label_values, policy)
     scored = suite.scored_mask
     cats = list(policy.category_keys)
     opts = (threshold, n_resamples, confidence, seed)
@@ -129,6 +193,11 @@ def score_predictions(
                     memo[keys[j]] = {f: got[f][t] for f in METRIC_FIELDS}
             for f in METRIC_FIELDS:
                 row[f] = np.array([memo[k][f] for k in keys])
+        mark_undefined(row, covered)
+        con = contrast_metrics(Y, B, S, valid, threshold=threshold, n_resamples=n_resamples,
+                               confidence=confidence, seed=seed)
+        for f in CONTRAST_FIELDS:
+            row[f] = con[f] if f.startswith("contrast_n") else np.where(covered, con[f], np.nan)
         frames.append(pd.DataFrame(row))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

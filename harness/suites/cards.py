@@ -126,11 +126,11 @@ def _zero() -> dict[str, int]:
 def count_table(rows: Sequence[Mapping[str, Any]], view: PolicyView) -> dict[str, Any]:
     """Counts for rows with ``topics``, ``label``, ``split``, ``label_provenance``.
 
-    Returns ``{"categories": {cat: {"unsafe": {split: n}, "benign": {split: n}}},
+    Returns ``{"categories": {cat: {"unsafe": {split: n}, "benign": {split: n}, "pairs": {split: n}}},
     "totals": {"examples": n, "by_label": {label: {split: n}}, "unsafe_not_violating": {split: n}},
     "provenance_share": {provenance: share}}``.
     """
-    cats = {c: {"unsafe": _zero(), "benign": _zero()} for c in view.categories}
+    cats = {c: {"unsafe": _zero(), "benign": _zero(), "pairs": _zero()} for c in view.categories}
     by_label = {lab: _zero() for lab in LABELS}
     not_violating = _zero()
     prov: Counter = Counter()
@@ -144,6 +144,8 @@ def count_table(rows: Sequence[Mapping[str, Any]], view: PolicyView) -> dict[str
         for c in hit:
             if c in cats:
                 cats[c][label][split] += 1
+                if label == "unsafe" and r.get("pair_id"):
+                    cats[c]["pairs"][split] += 1
         if label == "unsafe" and not hit:
             not_violating[split] += 1
     n = len(rows)
@@ -175,8 +177,8 @@ def suite_summary(suite: Any, policy: Any = None, *, restricted_as: str = "viola
     1
     """
     view = policy_view(policy, restricted_as=restricted_as)
-    rows = [{"topics": e.topics, "label": e.label, "split": e.split, "label_provenance": e.label_provenance}
-            for e in suite.examples]
+    rows = [{"topics": e.topics, "label": e.label, "split": e.split, "label_provenance": e.label_provenance,
+             "pair_id": e.pair_id} for e in suite.examples]
     table = count_table(rows, view)
     card = getattr(suite, "card", {}) or {}
     return {
@@ -219,11 +221,13 @@ def render_readme(card: Mapping[str, Any], table: Mapping[str, Any], *, extra: s
         lines.append(f"| {src} | {_md_escape(lic['license'])} | {_md_escape(lic['attribution'])} | "
                      f"{_md_escape(lic.get('notes', ''))} |")
     lines += ["", "## Counts per category × label × split", "",
-              "| category | unsafe train | unsafe dev | unsafe test | benign train | benign dev | benign test |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+              "| category | unsafe train | unsafe dev | unsafe test | benign train | benign dev | benign test "
+              "| pairs train | pairs dev | pairs test |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for cat, c in table["categories"].items():
-        u, b = c["unsafe"], c["benign"]
-        lines.append(f"| {cat} | {u['train']} | {u['dev']} | {u['test']} | {b['train']} | {b['dev']} | {b['test']} |")
+        u, b, p = c["unsafe"], c["benign"], c.get("pairs", _zero())
+        lines.append(f"| {cat} | {u['train']} | {u['dev']} | {u['test']} | {b['train']} | {b['dev']} | {b['test']} "
+                     f"| {p['train']} | {p['dev']} | {p['test']} |")
     lines += ["", "| label | train | dev | test |", "|---|---:|---:|---:|"]
     for lab, c in tot["by_label"].items():
         lines.append(f"| {lab} | {c['train']} | {c['dev']} | {c['test']} |")

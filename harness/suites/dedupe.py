@@ -124,8 +124,13 @@ class DedupeResult:
 
 
 def dedupe(texts: Sequence[str], labels: Sequence[str], priority: Callable[[int], tuple], *,
-           hints: Sequence[str] | None = None, threshold: float = THRESHOLD) -> DedupeResult:
+           hints: Sequence[str] | None = None, threshold: float = THRESHOLD,
+           group_threshold: float | None = None) -> DedupeResult:
     """De-duplicate rows given their texts and labels; lower ``priority(i)`` wins.
+
+    Rows at Jaccard >= ``threshold`` with the same label are duplicates (one kept); rows at
+    Jaccard >= ``group_threshold`` (default ``threshold``; lower it to catch paraphrases and
+    reworded templates) that both survive are put in one split group.
 
     Examples
     --------
@@ -153,10 +158,11 @@ def dedupe(texts: Sequence[str], labels: Sequence[str], priority: Callable[[int]
             dropped[i] = ("exact", members[0])
     reps.sort()
     # 2. near duplicates among the exact representatives
-    pairs = near_pairs([texts[i] for i in reps], threshold=threshold)
+    gthr = threshold if group_threshold is None else min(group_threshold, threshold)
+    pairs = near_pairs([texts[i] for i in reps], threshold=gthr)
     same = _UnionFind(len(reps))
-    for a, b, _ in pairs:
-        if labels[reps[a]] == labels[reps[b]]:
+    for a, b, sim in pairs:
+        if sim >= threshold and labels[reps[a]] == labels[reps[b]]:
             same.union(a, b)
     clusters: dict[int, list[int]] = {}
     for a in range(len(reps)):

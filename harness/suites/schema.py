@@ -20,10 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Label = Literal["unsafe", "benign", "unknown"]
 Split = Literal["train", "dev", "test"]
 LabelProvenance = Literal["source_label", "mapped", "curated"]
+#: How a label was checked: the source's own label taken as is; read row by row against the
+#: labelling guide (``datasets/suites/LABELLING.md``); written new and read a second time.
+Review = Literal["source_label", "audited", "curated_second_reading"]
 
 LABELS: tuple[str, ...] = ("unsafe", "benign", "unknown")
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 PROVENANCES: tuple[str, ...] = ("source_label", "mapped", "curated")
+REVIEWS: tuple[str, ...] = ("source_label", "audited", "curated_second_reading")
 
 #: The longest text a suite may hold (characters); ``POLICYBENCH_MAX_TEXT_CHARS`` overrides.
 MAX_TEXT_CHARS = int(os.environ.get("POLICYBENCH_MAX_TEXT_CHARS", "1000000"))
@@ -40,6 +44,10 @@ COLUMNS: tuple[str, ...] = (
     "license",
     "label_provenance",
 )
+
+#: Optional columns (absent in older or imported suites): the minimal pair an example belongs
+#: to, how its label was checked, the pair's shared speech act and what makes the twin allowed.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("pair_id", "review", "form", "contrast")
 
 
 class Example(BaseModel):
@@ -64,6 +72,10 @@ class Example(BaseModel):
     source_row: str = Field(min_length=1)
     license: str = Field(min_length=1)
     label_provenance: LabelProvenance
+    pair_id: str | None = Field(default=None, min_length=1, max_length=200)
+    review: Review | None = None
+    form: str | None = None
+    contrast: str | None = None
 
     @field_validator("text")
     @classmethod

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 from harness.errors import InputError, Problem
 from harness.suites.normalize import normalize_text
+from harness.suites.audit_file import load_audit
 from harness.suites.topic_map import SourceMap, keyword_topics, known_topics, load_source_map
 
 CURATED = "policybench-curated"
@@ -36,7 +37,11 @@ class SourceRow:
     label_provenance: str
     license: str
     subset: str = ""      # which part of the source (e.g. "frr", "contrast"); used to pick suites
-    group_hint: str = ""  # rows sharing a hint stay in one split (templates, scenarios)
+    group_hint: str = ""  # rows sharing a hint stay in one split (templates, scenarios, pairs)
+    pair_id: str = ""     # the minimal pair (curated pairs only)
+    form: str = ""        # the pair's shared speech act
+    contrast: str = ""    # what makes the pair's benign twin allowed
+    review: str = "source_label"  # how the label was checked (see harness.suites.schema.REVIEWS)
 
 
 @dataclass(frozen=True)
@@ -196,12 +201,55 @@ def read_harmfulqa(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[S
                 i += 1
 
 
+#: Speech acts and contrast devices a minimal pair may declare (``form`` and ``contrast``).
+PAIR_FORMS = frozenset({"imperative", "first_person_request", "question", "statement", "long_context",
+                        "casual", "roleplay", "code_request", "third_person"})
+PAIR_CONTRASTS = frozenset({"general_info", "fiction", "education", "self_protection", "safe_target", "homonym",
+                            "non_targeted", "low_volume", "lawful_version", "help_seeking", "consent", "fact_check",
+                            "professional_review", "history", "other"})
+PAIR_FIELDS = frozenset({"pair_id", "topics", "form", "contrast", "unsafe", "benign", "note"})
+#: The twins' lengths in words may differ by at most this share of the unsafe text's length (+1 word).
+PAIR_LENGTH_TOLERANCE = 0.30
+
+
+def _pair_problems(obj: object, topics_ok: frozenset[str], where: dict) -> list[Problem]:
+    if not isinstance(obj, dict):
+        return [Problem("expected a JSON object", **where)]
+    out = [Problem("missing", field=f, **where) for f in sorted(PAIR_FIELDS - {"note"} - set(obj))]
+    out += [Problem("unknown field", field=f, **where) for f in sorted(set(obj) - PAIR_FIELDS)]
+    if out:
+        return out
+    topics = obj["topics"]
+    if not isinstance(topics, list) or not topics or any(t not in topics_ok for t in topics):
+        out.append(Problem(f"missing or unknown topics {topics!r}", field="topics", **where))
+    if obj["form"] not in PAIR_FORMS:
+        out.append(Problem(f"form {obj['form']!r} is not one of {sorted(PAIR_FORMS)}", field="form", **where))
+    if obj["contrast"] not in PAIR_CONTRASTS:
+        out.append(Problem(f"contrast {obj['contrast']!r} is not one of {sorted(PAIR_CONTRASTS)}",
+                           field="contrast", **where))
+    for key in ("pair_id", "unsafe", "benign"):
+        if not isinstance(obj[key], str) or not obj[key].strip():
+            out.append(Problem("empty or not a string", field=key, **where))
+    if not out:
+        wu, wb = len(obj["unsafe"].split()), len(obj["benign"].split())
+        if abs(wb - wu) > PAIR_LENGTH_TOLERANCE * wu + 1:
+            out.append(Problem(f"the twins differ in length too much ({wu} vs {wb} words; at most "
+                               f"{PAIR_LENGTH_TOLERANCE:.0%})", field="benign", **where))
+    return out
+
+
 def read_curated(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
-    """Every ``*.jsonl`` in ``curated/``: ``{"text", "topics", "label", "note"?}`` per line."""
-    topics_ok = known_topics()
+    """Minimal pairs in ``curated/pairs/*.jsonl``, two rows per pair (see ``curated/SOURCE.md``).
+
+    Each line is ``{"pair_id", "topics", "form", "contrast", "unsafe", "benign", "note"?}``; both
+    twins carry the pair's topics and ``group_hint = "pair:<pair_id>"``, so a pair never crosses
+    splits. ``curated/legacy/`` (single rows written before the pairs) is not read.
+    """
+    topics_ok = frozenset(known_topics())
     problems: list[Problem] = []
     rows: list[SourceRow] = []
-    for path in sorted(d.glob("*.jsonl")):
+    seen: dict[str, str] = {}
+    for path in sorted((d / "pairs").glob("*.jsonl")):
         for lineno, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
             if not raw.strip():
                 continue
@@ -211,21 +259,22 @@ def read_curated(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[Sou
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 problems.append(Problem(f"not a UTF-8 JSON object: {exc}", **where))
                 continue
-            if not isinstance(obj, dict):
-                problems.append(Problem("expected a JSON object", **where))
+            found = _pair_problems(obj, topics_ok, where)
+            if not found and obj["pair_id"] in seen:
+                found = [Problem(f"pair_id {obj['pair_id']!r} repeats ({seen[obj['pair_id']]})", field="pair_id",
+                                 **where)]
+            if found:
+                problems += found
                 continue
-            text, topics, label = obj.get("text"), obj.get("topics"), obj.get("label")
-            if not isinstance(text, str) or not text.strip():
-                problems.append(Problem("empty or missing text", field="text", **where))
-            elif not isinstance(topics, list) or not topics or any(t not in topics_ok for t in topics):
-                problems.append(Problem(f"missing or unknown topics {topics!r}", field="topics", **where))
-            elif label not in ("unsafe", "benign"):
-                problems.append(Problem(f"label must be unsafe or benign, not {label!r}", field="label", **where))
-            else:
-                r = _row(info, f"{path.stem}:{lineno}", text, (path.stem,), list(dict.fromkeys(topics)), label,
-                         provenance="curated", subset=path.stem)
+            pid = obj["pair_id"]
+            seen[pid] = f"{path.name}:{lineno}"
+            topics = list(dict.fromkeys(obj["topics"]))
+            for label in ("unsafe", "benign"):
+                r = _row(info, f"{path.stem}:{lineno}:{label}", obj[label], (path.stem,), topics, label,
+                         provenance="curated", subset="pair", hint=f"pair:{pid}")
                 if r is not None:
-                    rows.append(r)
+                    rows.append(replace(r, pair_id=pid, form=obj["form"], contrast=obj["contrast"],
+                                        review="curated_second_reading"))
     if problems:
         raise InputError(problems)
     yield from rows
@@ -301,4 +350,16 @@ def read_source(name: str, sources_root: Path) -> tuple[list[SourceRow], int]:
                 rows.append(r)
     except (KeyError, ValueError) as exc:
         raise InputError(Problem(f"cannot read source: {exc!r}", file=str(folder))) from exc
+    audit_path = folder / "audit.yaml"
+    if audit_path.is_file():
+        audit = load_audit(audit_path)
+        kept = []
+        for r in rows:
+            r = audit.apply(r)
+            if r is None:
+                dropped += 1
+            else:
+                kept.append(r)
+        audit.check_all_used()
+        rows = kept
     return rows, dropped

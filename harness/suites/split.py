@@ -28,6 +28,8 @@ def assign_splits(
     seed: str,
     test_share: float = TEST_SHARE,
     dev_share: float = DEV_SHARE,
+    fixed: Sequence[str | None] | None = None,
+    dev_quotas: Mapping[Hashable, int] | None = None,
 ) -> list[str]:
     """Assign ``train``/``dev``/``test`` to each group.
 
@@ -41,6 +43,12 @@ def assign_splits(
         Cell → minimum number of examples wanted in ``test``.
     seed : str
         Mixed into the hash; a different seed gives a different (still deterministic) split.
+    fixed : sequence of str or None, optional
+        Per group, a split it must have (e.g. ``"train"`` for sources kept out of evaluation);
+        None leaves the group to the hash and the quotas.
+    dev_quotas : mapping, optional
+        Cell → minimum number of examples wanted in ``dev``, met after the test quotas by moving
+        ``train`` groups.
 
     Returns
     -------
@@ -63,20 +71,34 @@ def assign_splits(
     splits = [
         "test" if x < test_share else ("dev" if x < test_share + dev_share else "train") for x in u
     ]
+    free = [True] * len(keys)
+    if fixed is not None:
+        for i, f in enumerate(fixed):
+            if f is not None:
+                splits[i], free[i] = f, False
+    # test quotas take train groups first, then dev groups; dev quotas then take train groups
+    order = sorted(range(len(keys)), key=lambda i: (splits[i] == "dev", u[i], keys[i]))
+    _fill(splits, free, cells, quotas, order, "test", ("train", "dev"))
+    if dev_quotas:
+        order = sorted(range(len(keys)), key=lambda i: (u[i], keys[i]))
+        _fill(splits, free, cells, dev_quotas, order, "dev", ("train",))
+    return splits
+
+
+def _fill(splits: list[str], free: list[bool], cells: Sequence[Mapping[Hashable, int]],
+          quotas: Mapping[Hashable, int], order: list[int], target: str, donors: tuple[str, ...]) -> None:
     have: Counter = Counter()
     for s, c in zip(splits, cells):
-        if s == "test":
+        if s == target:
             have.update(c)
-    order = sorted(range(len(keys)), key=lambda i: (u[i], keys[i]))
     for cell in sorted(quotas, key=str):
         need = quotas[cell] - have[cell]
         if need <= 0:
             continue
         for i in order:
-            if splits[i] != "test" and cells[i].get(cell, 0) > 0:
-                splits[i] = "test"
+            if free[i] and splits[i] in donors and cells[i].get(cell, 0) > 0:
+                splits[i] = target
                 have.update(cells[i])
                 need -= cells[i][cell]
                 if need <= 0:
                     break
-    return splits

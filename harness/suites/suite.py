@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from harness.suites.schema import COLUMNS, Example
+from harness.suites.schema import COLUMNS, OPTIONAL_COLUMNS, Example
 
 
 @dataclass
@@ -81,6 +81,11 @@ class Suite:
         return [e.label for e in self.examples]
 
     @property
+    def pair_ids(self) -> list[str | None]:
+        """The minimal pair of each example (None where the suite has none)."""
+        return [e.pair_id for e in self.examples]
+
+    @property
     def scored_mask(self) -> np.ndarray:
         """Boolean mask of examples that are scored (label is not ``unknown``)."""
         return np.array([e.label != "unknown" for e in self.examples], dtype=bool)
@@ -89,7 +94,7 @@ class Suite:
         """The examples as a DataFrame with the suite columns (a copy)."""
         if self._frame is None:
             self._frame = pd.DataFrame(
-                [e.model_dump() for e in self.examples], columns=list(COLUMNS)
+                [e.model_dump() for e in self.examples], columns=list(COLUMNS + OPTIONAL_COLUMNS)
             )
         return self._frame.copy()
 
