@@ -167,13 +167,16 @@ def suites_show(
         return _json(summary)
     out.print(f"[bold]{summary.get('name', name)}[/] {summary.get('version', '')} — {summary.get('description', '')}")
     cats = summary.get("categories", {})
-    t = Table(title=f"Counts under {policy} (unsafe/benign per split)")
+    t = Table(title=f"Counts under {policy} (unsafe/benign per split; minimal pairs)")
     t.add_column("category")
     splits = ("train", "dev", "test")
     for sp in splits:
         t.add_column(sp)
+    for sp in splits:
+        t.add_column(f"pairs {sp}", justify="right")
     for cat, c in cats.items():
-        t.add_row(cat, *(f"{c.get('unsafe', {}).get(sp, 0)}/{c.get('benign', {}).get(sp, 0)}" for sp in splits))
+        t.add_row(cat, *(f"{c.get('unsafe', {}).get(sp, 0)}/{c.get('benign', {}).get(sp, 0)}" for sp in splits),
+                  *(str(c.get("pairs", {}).get(sp, 0)) for sp in splits))
     out.print(t)
 
 
@@ -279,26 +282,36 @@ def classifiers_list(as_json: bool = typer.Option(False, "--json", help="Print J
 def classifiers_train(
     name: List[str] = typer.Argument(None, help="Trainable classifiers (default: all)."),
     suite: str = typer.Option("core", "--suite", help="Suite whose train split is used."),
+    generalisation: bool = typer.Option(False, "--generalisation",
+                                        help="Also evaluate leave-one-source-out (one refit per source)."),
 ) -> None:
     """Retrain the trainable classifiers on a suite's train split (never dev or test)."""
     from harness.classifiers.training import TRAINABLE, train
 
     for n in (name or list(TRAINABLE)):
-        path = train(n, suite=suite)
+        path = train(n, suite=suite, generalisation=generalisation)
         out.print(f"trained {n}: {path}")
 
 
 # --------------------------------------------------------------------------- run
 def _print_metrics(result: Any) -> None:
     df = result.metrics
-    t = Table(title=f"Run {result.run_id}: {result.suite.name} ({len(result.suite)} examples) — macro over covered categories")
-    for c in ("classifier", "policy", "P", "R", "F1", "AP", "errors"):
+    t = Table(title=f"Run {result.run_id}: {result.suite.name} ({len(result.suite)} examples) — macro over the "
+                    "covered categories where each number is defined (n = how many)")
+    for c in ("classifier", "policy", "contrast AUC", "over-blocking", "P", "R", "F1", "AP", "n", "errors"):
         t.add_column(c, justify="right" if c not in ("classifier", "policy") else "left")
     cov = df[df["covered"]] if "covered" in df else df
     g = cov.groupby(["classifier", "policy_version"], sort=False)
+
+    def avg(part: Any, m: str) -> str:
+        if m not in part or part[m].notna().sum() == 0:
+            return "—"
+        return f"{part[m].mean():.3f}"
+
     for (clf, pol), part in g:
-        t.add_row(clf, pol, *(f"{part[m].mean():.3f}" for m in ("precision", "recall", "f1", "average_precision")),
-                  str(int(part["n_errors"].max())))
+        t.add_row(clf, pol, avg(part, "contrast_roc_auc"), avg(part, "contrast_fpr"),
+                  *(avg(part, m) for m in ("precision", "recall", "f1", "average_precision")),
+                  str(int(part["f1"].notna().sum())), str(int(part["n_errors"].max())))
     out.print(t)
     if len(result.latency):
         t = Table(title="Latency (single item, after warm-up) and batch throughput")

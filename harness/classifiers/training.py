@@ -62,6 +62,85 @@ def _fit_minilm(train_texts: list[str], Y: np.ndarray, labels: list[str]) -> tup
     return save, load
 
 
+#: Leave-one-source-out: sources with at least this many training rows are held out in turn.
+LOSO_MIN_ROWS = 100
+
+
+def _fit_columns(fit: Callable[[np.ndarray], Any], Y: np.ndarray, labels: list[str]) -> Callable[[Any], np.ndarray]:
+    """Fit on the columns of ``Y`` that have both classes; the others always score 0."""
+    keep = [j for j in range(Y.shape[1]) if 0 < Y[:, j].sum() < len(Y)]
+    head = fit(np.ascontiguousarray(Y[:, keep]))
+
+    def predict(X: Any) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(labels)), dtype=np.float32)
+        out[:, keep] = head.predict_proba(X)
+        return out
+
+    return predict
+
+
+def leave_one_source_out(name: str, train_split: Any, labels: list[str], *,
+                         min_rows: int = LOSO_MIN_ROWS) -> dict[str, Any]:
+    """Generalisation to an unseen source: fit without each source in turn and score its rows.
+
+    For every source with at least ``min_rows`` training rows: the any-topic detection rate on its
+    unsafe rows and false-positive rate on its benign rows at threshold 0.5, and the any-topic
+    ROC-AUC where it has both labels, for the model fitted *without* it ("held out") and for the
+    model fitted on everything ("seen"). A model that learned the policy rather than a source's
+    phrasing loses little when the source is held out.
+    """
+    import scipy.sparse as sp
+    from sklearn.metrics import roc_auc_score
+
+    from harness.classifiers.models import _linear
+
+    texts, Y, _ = _data.topic_targets(train_split, labels)
+    rows = [e for e in train_split.examples if e.label in ("unsafe", "benign")]
+    sources = np.array([e.source for e in rows])
+    if name == "tfidf-logreg":
+        from harness.classifiers.models import tfidf
+
+        def fold(mask: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+            vecs = {k: tfidf._vectorizer(p) for k, p in tfidf.VECTORIZERS.items()}
+            fit_texts = [t for t, m in zip(texts, mask) if m]
+            X = sp.hstack([vecs[k].fit_transform(fit_texts) for k in vecs], format="csr", dtype=np.float32)
+            pred = _fit_columns(lambda Yk: _linear.fit_head(X, Yk, labels, C=tfidf.HEAD["C"],
+                                                            class_weight=tfidf.HEAD["class_weight"],
+                                                            solver=tfidf.HEAD["solver"],
+                                                            random_state=tfidf.HEAD["random_state"]), Y[mask], labels)
+            return lambda idx: pred(sp.hstack([vecs[k].transform([texts[i] for i in idx]) for k in vecs],
+                                              format="csr", dtype=np.float32))
+    else:
+        from harness.classifiers.models import _embed, minilm
+
+        E = _embed.encode(texts, batch_size=256)
+
+        def fold(mask: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+            pred = _fit_columns(lambda Yk: minilm.fit_embeddings(E[mask], Yk, labels), Y[mask], labels)
+            return lambda idx: pred(E[idx])
+
+    def summary(scores: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        s = scores.max(axis=1) if scores.size else np.zeros(len(y))
+        out: dict[str, Any] = {
+            "detection_rate_unsafe": round(float((s[y == 1] >= 0.5).mean()), 4) if (y == 1).any() else None,
+            "fpr_benign": round(float((s[y == 0] >= 0.5).mean()), 4) if (y == 0).any() else None,
+            "roc_auc": round(float(roc_auc_score(y, s)), 4) if 0 < y.sum() < len(y) else None,
+        }
+        return out
+
+    everything = fold(np.ones(len(texts), dtype=bool))
+    result: dict[str, Any] = {}
+    for src in sorted(set(sources)):
+        idx = np.flatnonzero(sources == src)
+        if len(idx) < min_rows:
+            continue
+        y = np.array([1 if rows[i].label == "unsafe" else 0 for i in idx])
+        held = fold(sources != src)
+        result[src] = {"n_rows": int(len(idx)), "n_unsafe": int(y.sum()),
+                       "held_out": summary(held(idx), y), "seen": summary(everything(idx), y)}
+    return result
+
+
 _FITTERS: dict[str, Callable[..., tuple[Callable, Callable]]] = {
     "tfidf-logreg": _fit_tfidf,
     "minilm-logreg": _fit_minilm,
@@ -69,7 +148,7 @@ _FITTERS: dict[str, Callable[..., tuple[Callable, Callable]]] = {
 
 
 def train(name: str, *, suite: Any = "core", out_dir: str | Path | None = None,
-          evaluate_dev: bool = True, write_card: bool = True) -> Path:
+          evaluate_dev: bool = True, write_card: bool = True, generalisation: bool = False) -> Path:
     """Train ``name`` on the train split of ``suite`` and store it; returns the model folder.
 
     Parameters
@@ -81,6 +160,9 @@ def train(name: str, *, suite: Any = "core", out_dir: str | Path | None = None,
         Where to write (default ``datasets/models/<name>``).
     evaluate_dev, write_card : bool
         Score the dev split into ``model.json`` / write ``MODEL_CARD.md``.
+    generalisation : bool
+        Also run :func:`leave_one_source_out` on the train split (one refit per source) and report
+        it in ``model.json`` and the model card.
 
     Raises
     ------
@@ -125,6 +207,11 @@ def train(name: str, *, suite: Any = "core", out_dir: str | Path | None = None,
             from harness.classifiers.models import _linear
 
             _linear.write_json(out / "model.json", model)
+    if generalisation:
+        model["leave_one_source_out"] = leave_one_source_out(name, train_split, list(model["labels"]))
+        from harness.classifiers.models import _linear
+
+        _linear.write_json(out / "model.json", model)
     if write_card:
         from harness.classifiers.models._card import write_model_card
 

@@ -43,7 +43,10 @@ PAGE = r"""<!DOCTYPE html>
   <thead><tr id="head"></tr></thead>
   <tbody id="rows"></tbody>
 </table>
-<p class="note">≈ = not significantly different from the row above (paired bootstrap on the same resamples).
+<p class="note" id="baselines"></p>
+<p class="note">Contrast columns: on this category's unsafe rows and the benign twins that imitate them.
+≈ = not significantly different from the row above (paired bootstrap on the same resamples).
+In-distribution: trained on the train split of the suite it is scored on. – = undefined (e.g. no positives).
 Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier does not cover this category.</p>
 <details><summary>Provenance</summary><pre id="provenance"></pre></details>
 <script type="application/json" id="leaderboard-data">{{DATA}}</script>
@@ -53,11 +56,14 @@ Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier do
   const board = JSON.parse(document.getElementById("leaderboard-data").textContent);
   const $ = (id) => document.getElementById(id);
   const columns = [
-    ["rank", "#"], ["classifier", "classifier"], ["precision", "precision"], ["recall", "recall"],
+    ["rank", "#"], ["classifier", "classifier"], ["contrast_recall", "contrast recall"],
+    ["contrast_fpr", "over-blocking (FPR on twins)"], ["contrast_roc_auc", "contrast AUC"],
+    ["precision", "precision"], ["recall", "recall"],
     ["f1", "F1"], ["average_precision", "AP"], ["n_positive", "positives"], ["n_negative", "negatives"],
     ["p50_ms", "p50 ms"], ["p95_ms", "p95 ms"]
   ];
-  const withCI = new Set(["precision", "recall", "f1", "average_precision"]);
+  const withCI = new Set(["precision", "recall", "f1", "average_precision", "contrast_recall", "contrast_fpr",
+                          "contrast_roc_auc"]);
   let sortKey = "rank", sortDir = 1;
 
   $("title").textContent = board.title;
@@ -110,6 +116,10 @@ Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier do
       if (y === null || y === undefined) return -1;
       return (x < y ? -1 : 1) * sortDir;
     });
+    const base = ((board.baselines || {})[pol] || {})[cat];
+    $("baselines").textContent = base ? ("What style alone scores here: a length + first-two-words model reaches " +
+      "contrast AUC " + fmt(base.surface_auc) + ", a source-only model " + fmt(base.source_auc) +
+      " (0.5 = chance; fitted on the train split).") : "";
     const body = $("rows");
     while (body.firstChild) body.removeChild(body.firstChild);
     rows.forEach((r) => {
@@ -126,9 +136,10 @@ Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier do
             td.appendChild(t);
           }
         } else if (key === "classifier") {
-          td.textContent = r.classifier + " " + r.classifier_version + (r.covered ? "" : " (not covered)");
+          td.textContent = r.classifier + " " + r.classifier_version + (r.covered ? "" : " (not covered)") +
+            (r.in_distribution ? " (in-distribution)" : "");
         } else if (withCI.has(key)) {
-          td.textContent = fmt(r[key]);
+          td.textContent = (r[key] === null && key === "average_precision" && r.n_positive === 0) ? "no positives" : fmt(r[key]);
           if (r[key + "_low"] !== null && r[key + "_low"] !== undefined) {
             const ci = document.createElement("span");
             ci.className = "ci";

@@ -22,6 +22,32 @@ from harness import metrics as M
 from harness.runner.atomic import write_json, write_text
 
 METRIC_COLUMNS = ("precision", "recall", "f1", "average_precision")
+CONTRAST_COLUMNS = ("contrast_recall", "contrast_fpr", "contrast_roc_auc")
+#: Built-in suites share one pool (core); a model trained on core's train split is in-distribution on all.
+_POOL_SUITES = frozenset({"core", "hate", "malware", "overrefusal", "smoke"})
+
+
+def _baselines(suite_name: str, policy_ids: list[str], restricted_as: str) -> dict[str, Any]:
+    """The shortcut audit's style (a) and source (b) contrast AUCs per policy version and category.
+
+    Needs the whole suite (its train split); an imported suite without one is cross-validated.
+    A suite that cannot be loaded by name gives no baselines.
+    """
+    from harness.errors import PolicyBenchError
+    from harness.policies import load_policy
+    from harness.suites import load_suite
+    from harness.suites.audit import audit_suite
+
+    try:
+        suite = load_suite(suite_name)
+    except PolicyBenchError:
+        return {}
+    out: dict[str, Any] = {}
+    for pid in policy_ids:
+        a = audit_suite(suite, load_policy(pid), restricted_as=restricted_as, near_duplicates=False, fast=True)
+        out[pid] = {c: {"surface_auc": r["surface_auc"], "source_auc": r["source_auc"], "fit": r["fit"]}
+                    for c, r in a["categories"].items()}
+    return out
 
 
 def _finite(x: Any) -> float | None:
@@ -33,8 +59,13 @@ def _finite(x: Any) -> float | None:
 
 
 def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_resamples: int = 1000,
-                      seed: int = 0, restricted_as: str | None = None) -> dict[str, Any]:
-    """The leaderboard of a stored run as a JSON-able dict."""
+                      seed: int = 0, restricted_as: str | None = None, baselines: bool = True) -> dict[str, Any]:
+    """The leaderboard of a stored run as a JSON-able dict.
+
+    Rows carry the all-rows metrics and the contrast metrics (the category's unsafe rows against
+    the benign twins that imitate it); ``baselines`` adds the shortcut audit's style and source
+    AUCs per version and category (what a model that knows nothing of the policy scores).
+    """
     from harness.policies import load_policy
     from harness.runner.scoring import category_scores
 
@@ -45,6 +76,10 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
     threshold = float(man.get("options", {}).get("threshold", 0.5))
     suite = run.to_suite()
     preds = run.load_predictions()
+    suite_name = str(man.get("suite", {}).get("name", ""))
+    in_dist = {c["name"] for c in man.get("classifiers", [])
+               if (c.get("endpoint") or {}).get("trained_on", {}).get("suite") in _POOL_SUITES
+               and suite_name in _POOL_SUITES}
     lat = run.latency
     latency_by = {}
     for _, r in lat.iterrows():
@@ -70,8 +105,11 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                     "classifier_version": r.classifier_version, "covered": bool(getattr(r, "covered", True)),
                     "n_positive": int(getattr(r, "n_positive", 0) or 0), "n_negative": int(getattr(r, "n_negative", 0) or 0),
                     "n_errors": int(getattr(r, "n_errors", 0) or 0),
+                    "in_distribution": r.classifier in in_dist,
+                    "contrast_n_unsafe": _finite(getattr(r, "contrast_n_unsafe", None)),
+                    "contrast_n_benign": _finite(getattr(r, "contrast_n_benign", None)),
                 }
-                for m in METRIC_COLUMNS:
+                for m in METRIC_COLUMNS + CONTRAST_COLUMNS:
                     rec[m] = _finite(getattr(r, m, None))
                     rec[f"{m}_low"] = _finite(getattr(r, f"{m}_low", None))
                     rec[f"{m}_high"] = _finite(getattr(r, f"{m}_high", None))
@@ -113,10 +151,12 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
         "provenance": provenance,
         "policies": sorted(categories), "categories": categories,
         "rows": rows,
+        "baselines": _baselines(suite_name, sorted(categories), restricted_as) if baselines else {},
     }
 
 
 def _fmt(v: Any, lo: Any = None, hi: Any = None) -> str:
+    v, lo, hi = _finite(v), _finite(lo), _finite(hi)
     if v is None:
         return "–"
     s = f"{v:.3f}"
@@ -140,34 +180,56 @@ def to_markdown(board: dict[str, Any]) -> str:
         f"Ranked by {board['rank_by']} within each policy version × category; values are point estimates with "
         f"95% bootstrap CIs ({board['n_resamples']} resamples). **≈** marks a system not significantly different "
         f"from the one above it (paired bootstrap, p ≥ {board['alpha']}). Categories a classifier does not "
-        f"speak are listed last as *not covered*.", "",
+        f"speak are listed last as *not covered*. **Contrast** columns are measured on the category's unsafe rows "
+        f"and the benign minimal-pair twins that imitate them: contrast recall, over-blocking (false-positive rate "
+        f"on the twins) and contrast ROC-AUC; the other columns on every scored row. *in-distribution*: trained on "
+        f"the train split of this suite's pool. – = undefined (no positives, no predicted positives).", "",
         "Classifiers: " + ", ".join(f"{_md_escape(c['name'])} {_md_escape(c['version'])}" for c in prov.get("classifiers", [])), "",
     ]
     df = pd.DataFrame(board["rows"])
     for pid in board["policies"]:
         lines += [f"## Policy {pid}", ""]
         sub = df[(df["policy_version"] == pid) & df["covered"]]
-        macro = sub.groupby("classifier")[["precision", "recall", "f1", "average_precision"]].mean().sort_values(board["rank_by"], ascending=False)
-        lines += ["### Macro average over covered categories", "",
-                  "| classifier | precision | recall | F1 | AP |", "|---|---:|---:|---:|---:|"]
+        cols = ["contrast_roc_auc", "contrast_recall", "contrast_fpr", "precision", "recall", "f1", "average_precision"]
+        grouped = sub.groupby("classifier")[cols]
+        macro = grouped.mean().sort_values("contrast_roc_auc", ascending=False, na_position="last")
+        counts = grouped.count()
+        lines += ["### Macro average over the categories where each number is defined", "",
+                  "| classifier | contrast AUC | contrast recall | over-blocking | precision | recall | F1 | AP | categories |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for clf, r in macro.iterrows():
-            lines.append(f"| {_md_escape(clf)} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['f1'])} | {_fmt(r['average_precision'])} |")
+            lines.append(f"| {_md_escape(clf)} | {_fmt(_finite(r['contrast_roc_auc']))} | {_fmt(_finite(r['contrast_recall']))} | "
+                         f"{_fmt(_finite(r['contrast_fpr']))} | {_fmt(_finite(r['precision']))} | {_fmt(_finite(r['recall']))} | "
+                         f"{_fmt(_finite(r['f1']))} | {_fmt(_finite(r['average_precision']))} | "
+                         f"{int(counts.loc[clf, 'f1'])} (F1), {int(counts.loc[clf, 'contrast_roc_auc'])} (contrast) |")
         lines.append("")
         for cat in board["categories"][pid]:
             part = df[(df["policy_version"] == pid) & (df["category"] == cat)]
             if part.empty:
                 continue
             npos, nneg = int(part["n_positive"].max()), int(part["n_negative"].max())
-            lines += [f"### {pid} · {cat} ({npos} positive, {nneg} negative)", "",
-                      "| # | classifier | precision | recall | F1 | AP | p50 ms | p95 ms |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+            nu = _finite(part["contrast_n_unsafe"].max())
+            nb = _finite(part["contrast_n_benign"].max())
+            lines += [f"### {pid} · {cat} ({npos} positive, {nneg} negative; contrast set {int(nu or 0)} unsafe, "
+                      f"{int(nb or 0)} twins)", "",
+                      "| # | classifier | contrast recall | over-blocking | contrast AUC | precision | recall | F1 | AP | p50 ms | p95 ms |",
+                      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for r in part.sort_values(["covered", "rank"], ascending=[False, True]).to_dict("records"):
                 tie = " ≈" if r["tied_with_above"] else ""
-                name = _md_escape(r["classifier"]) + ("" if r["covered"] else " *(not covered)*")
+                rank = r["rank"] if r["covered"] else "–"
+                name = (_md_escape(r["classifier"]) + ("" if r["covered"] else " *(not covered)*")
+                        + (" *(in-distribution)*" if r.get("in_distribution") else ""))
                 lat = lambda k: "–" if r.get(k) is None or r.get(k) != r.get(k) else f"{r[k]:.2f}"  # noqa: E731
+                ci = lambda m: _fmt(r.get(m), r.get(f"{m}_low"), r.get(f"{m}_high"))  # noqa: E731
+                ap = "no positives" if npos == 0 else ci("average_precision")
                 lines.append(
-                    f"| {r['rank']}{tie} | {name} | {_fmt(r['precision'], r['precision_low'], r['precision_high'])} | "
-                    f"{_fmt(r['recall'], r['recall_low'], r['recall_high'])} | {_fmt(r['f1'], r['f1_low'], r['f1_high'])} | "
-                    f"{_fmt(r['average_precision'], r['average_precision_low'], r['average_precision_high'])} | {lat('p50_ms')} | {lat('p95_ms')} |")
+                    f"| {rank}{tie} | {name} | {ci('contrast_recall')} | {ci('contrast_fpr')} | {ci('contrast_roc_auc')} | "
+                    f"{ci('precision')} | {ci('recall')} | {ci('f1')} | {ap} | {lat('p50_ms')} | {lat('p95_ms')} |")
+            base = board.get("baselines", {}).get(pid, {}).get(cat)
+            if base:
+                lines.append(f"| – | *style baseline: length + first two words* | – | – | {_fmt(base.get('surface_auc'))} "
+                             f"| – | – | – | – | – | – |")
+                lines.append(f"| – | *source-only baseline* | – | – | {_fmt(base.get('source_auc'))} | – | – | – | – | – | – |")
             lines.append("")
     return "\n".join(lines) + "\n"
 

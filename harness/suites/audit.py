@@ -11,8 +11,8 @@ models that know nothing of the policy and reports their ROC-AUC on the evaluate
 
 (a) and (b) are fitted on the train split when it holds at least ``MIN_FIT`` rows of each label
 of the category (``fit = "train"``); otherwise, as for imported suites without a train split,
-they are cross-validated in 5 folds on the evaluated split, grouped by minimal pair so twins
-never straddle folds (``fit = "cv5"``). ``cv`` also reports the 5-fold figures when the model
+they are cross-validated in 5 folds on the evaluated split, grouped by split group (minimal pair,
+template, near-duplicate cluster) so related rows never straddle folds (``fit = "cv5"``). ``cv`` also reports the 5-fold figures when the model
 was fitted on train: a shortcut *inside* the evaluated split would show there.
 
 Besides: the share of benign rows whose nearest unsafe row of the category (TF-IDF cosine) is
@@ -129,7 +129,7 @@ def _contrast_rows(suite: Suite, view: PolicyView, category: str, splits: set[st
         if category in view.categories_of(e.topics, e.label):
             idx.append(i)
             y.append(1 if e.label == "unsafe" else 0)
-            groups.append(e.pair_id or f"row:{i}")
+            groups.append(e.group or e.pair_id or f"row:{i}")
     return _Rows(np.array(idx, dtype=np.int64), np.array(y, dtype=np.int64), np.array(groups, dtype=object))
 
 
@@ -145,7 +145,8 @@ def _twin_share(suite: Suite, rows: _Rows) -> float:
     m = TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
     sim = (m[ben] @ m[uns].T).toarray()
     nearest = np.asarray(sim.argmax(axis=1)).ravel()
-    hit = sum(rows.groups[uns[j]] == rows.groups[b] for b, j in zip(ben, nearest))
+    pid = [suite.examples[i].pair_id for i in rows.idx]
+    hit = sum(pid[uns[j]] == pid[b] for b, j in zip(ben, nearest))
     return hit / len(ben)
 
 
@@ -162,8 +163,11 @@ def _near_duplicates(suite: Suite, eval_split: str) -> int:
 
 
 def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restricted_as: str = "violation",
-                near_duplicates: bool = True) -> dict[str, Any]:
+                near_duplicates: bool = True, fast: bool = False) -> dict[str, Any]:
     """Audit ``suite`` under ``policy`` (default: the reference version); see the module doc.
+
+    ``fast`` computes only (a) and (b) as reported (no extra cross-validation, (c) or twin share:
+    those are NaN), for leaderboards that show the baselines under every policy version.
 
     Returns ``{"policy", "split", "gates", "categories": {cat: {...}}, "near_duplicates_train_eval",
     "label_counts"}``; per category: ``n_unsafe``, ``n_benign``, ``surface_auc``, ``source_auc``,
@@ -190,8 +194,8 @@ def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restri
     for cat in view.categories:
         ev, tr = contrast[cat], train[cat]
         res: dict[str, Any] = {"n_unsafe": int(ev.y.sum()), "n_benign": int((ev.y == 0).sum()),
-                               "n_pairs": int(len({g for g, yy in zip(ev.groups, ev.y)
-                                                   if yy == 1 and not str(g).startswith("row:")}))}
+                               "n_pairs": int(len({suite.examples[i].pair_id for i, yy in zip(ev.idx, ev.y)
+                                                   if yy == 1 and suite.examples[i].pair_id}))}
         if len(ev.idx) == 0 or len(np.unique(ev.y)) < 2:
             res.update(surface_auc=float("nan"), source_auc=float("nan"), bow_other_auc=float("nan"), fit="none",
                        surface_auc_cv=float("nan"), source_auc_cv=float("nan"), twin_nearest_share=float("nan"))
@@ -199,9 +203,11 @@ def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restri
             continue
         x_text = [texts[i] for i in ev.idx]
         x_src = [keys[i] for i in ev.idx]
-        cv_s = _cv_auc("surface", x_text, ev.y, ev.groups)
-        cv_src = _cv_auc("source", x_src, ev.y, ev.groups)
-        if split != "train" and len(tr.idx) and min(int(tr.y.sum()), int((tr.y == 0).sum())) >= MIN_FIT:
+        on_train = split != "train" and len(tr.idx) and min(int(tr.y.sum()), int((tr.y == 0).sum())) >= MIN_FIT
+        nan = float("nan")
+        cv_s = nan if fast and on_train else _cv_auc("surface", x_text, ev.y, ev.groups)
+        cv_src = nan if fast and on_train else _cv_auc("source", x_src, ev.y, ev.groups)
+        if on_train:
             res["fit"] = "train"
             res["surface_auc"] = _auc(ev.y, _fit_score("surface", [texts[i] for i in tr.idx], tr.y, x_text))
             res["source_auc"] = _auc(ev.y, _fit_score("source", [keys[i] for i in tr.idx], tr.y, x_src))
@@ -209,6 +215,10 @@ def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restri
             res["fit"] = "cv5"
             res["surface_auc"], res["source_auc"] = cv_s, cv_src
         res["surface_auc_cv"], res["source_auc_cv"] = cv_s, cv_src
+        if fast:
+            res["bow_other_auc"] = res["twin_nearest_share"] = nan
+            out[cat] = res
+            continue
         # (c) bag of words fitted on every other category's contrast rows (all splits), scored here
         other = set()
         for c2 in view.categories:

@@ -58,6 +58,8 @@ class Pool:
     view: PolicyView
     drift: list[str]
     stats: dict
+    groups: list[str]  # the split group of each row (rows of one group always share a split)
+    all_hatecheck: list[SourceRow]  # every HateCheck row read, before de-duplication (for the card)
 
 
 def _sanitize(s: str) -> str:
@@ -136,9 +138,11 @@ def build_pool(root: Path | None = None, *, log: Callable[[str], None] = lambda 
     gsplit = assign_splits(keys, cells, quotas, seed=SEED, test_share=TEST_SHARE, dev_share=DEV_SHARE,
                            fixed=fixed, dev_quotas=dev_quotas)
     splits = [""] * len(kept)
-    for g, s in zip(gids, gsplit):
+    group_keys = [""] * len(kept)
+    for g, s, key in zip(gids, gsplit, keys):
         for k in by_group[g]:
             splits[k] = s
+            group_keys[k] = key[:16]
     per_source = Counter(r.source for r in kept)
     stats = {
         "rows_read": sum(read.values()),
@@ -154,7 +158,8 @@ def build_pool(root: Path | None = None, *, log: Callable[[str], None] = lambda 
         "per_source": {n: {"read": read[n], "unmappable": unmapped[n], "kept": per_source.get(n, 0)}
                        for n in SOURCES},
     }
-    return Pool(rows=kept, splits=splits, view=view, drift=drift, stats=stats)
+    return Pool(rows=kept, splits=splits, view=view, drift=drift, stats=stats, groups=group_keys,
+                all_hatecheck=[r for r in rows if r.source == "hatecheck"])
 
 
 # ----------------------------------------------------------------------------- suite subsets
@@ -248,19 +253,57 @@ def _smoke_indices(pool: Pool, core: list[int]) -> list[int]:
     return sorted(chosen)
 
 
-def _example(name: str, r: SourceRow, split: str) -> dict:
+def _example(name: str, r: SourceRow, split: str, group: str) -> dict:
     row = dict(zip(COLUMNS, (_sanitize(f"{name}-{r.source}-{r.source_row}"), r.text, list(r.topics), r.label,
                              split, r.source, r.source_row, r.license, r.label_provenance)))
     row["review"] = r.review
+    row["group"] = group
     if r.pair_id:
         row.update(pair_id=r.pair_id, form=r.form, contrast=r.contrast)
     return row
 
 
+def _card_audit(folder: Path, name: str) -> dict:
+    """The shortcut audit of a written suite, rounded for its card (deterministic)."""
+    from harness.suites.audit import audit_suite
+    from harness.suites.load import read_examples
+    from harness.suites.suite import Suite
+
+    suite = Suite.from_examples(name, read_examples(folder / "examples.jsonl"))
+    split = "test" if any(e.split == "test" for e in suite.examples) else "train"
+    a = audit_suite(suite, split=split)
+    rnd = lambda v: None if v is None or v != v else round(float(v), 3)  # noqa: E731
+    cats = {c: {k: (rnd(v) if isinstance(v, float) else v) for k, v in r.items()} for c, r in a["categories"].items()}
+    return {"generator": "policybench suites audit", "policy": a["policy"], "split": a["split"], "gates": a["gates"],
+            "near_duplicates_train_eval": a["near_duplicates_train_eval"], "categories": cats}
+
+
+def audit_markdown(audit: dict) -> list[str]:
+    """The audit section of a suite README."""
+    g = audit["gates"]
+    lines = ["## Shortcut audit", "",
+             f"`policybench suites audit` on the {audit['split']} split, categories of {audit['policy']}: per category, "
+             "the ROC-AUC of models that know nothing of the policy at telling the category's unsafe rows from the "
+             "benign rows that imitate them (0.5 = chance). (a) length + first two words, (b) source only, each "
+             "fitted on train (or 5-fold cross-validated by split group: *cv5*); (c) bag of words fitted on the "
+             "other categories only. *Twin nearest*: share of benign twins whose nearest unsafe row (TF-IDF) is "
+             f"their own twin. Gates for core: (a) <= {g['surface_auc_max']}, (b) <= {g['source_auc_max']}.", "",
+             "| category | unsafe | benign | pairs | fit | (a) surface | (b) source | (c) BoW other | (a) cv5 | (b) cv5 "
+             "| twin nearest |", "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    f = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
+    for c, r in audit["categories"].items():
+        lines.append(f"| {c} | {r['n_unsafe']} | {r['n_benign']} | {r['n_pairs']} | {r['fit']} | {f(r['surface_auc'])} | "
+                     f"{f(r['source_auc'])} | {f(r['bow_other_auc'])} | {f(r['surface_auc_cv'])} | "
+                     f"{f(r['source_auc_cv'])} | {f(r['twin_nearest_share'])} |")
+    lines += ["", f"Near-duplicate pairs (char 5-gram Jaccard >= 0.5) between train and {audit['split']}: "
+              f"{audit['near_duplicates_train_eval']}."]
+    return lines
+
+
 def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None:
     """Write ``examples.jsonl``, ``suite.yaml`` and ``README.md`` of one suite into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    examples = sorted((_example(name, pool.rows[i], pool.splits[i]) for i in indices), key=lambda e: e["id"])
+    examples = sorted((_example(name, pool.rows[i], pool.splits[i], pool.groups[i]) for i in indices), key=lambda e: e["id"])
     ids = [e["id"] for e in examples]
     if len(set(ids)) != len(ids):
         dup = next(i for i, c in Counter(ids).items() if c > 1)
@@ -268,6 +311,7 @@ def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None
     with open(folder / "examples.jsonl", "w", encoding="utf-8", newline="\n") as fh:
         for e in examples:
             fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    audit = _card_audit(folder, name)
     present = {e["source"] for e in examples}
     licenses = []
     for src, (_, info) in SOURCES.items():
@@ -293,16 +337,24 @@ def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None
                    "drift_topics": pool.drift},
         "dedupe": {k: v for k, v in pool.stats.items() if k != "per_source"},
         "limitations": limitations,
+        "audit": audit,
     }
     (folder / "suite.yaml").write_text(dump_yaml(card), encoding="utf-8", newline="\n")
     by_source = Counter((e["source"], e["label"]) for e in examples)
     extra = ["## Rows by source", "", "| source | unsafe | benign | unknown |", "|---|---:|---:|---:|"]
     extra += [f"| {l['source']} | {by_source[(l['source'], 'unsafe')]} | {by_source[(l['source'], 'benign')]} | "
               f"{by_source[(l['source'], 'unknown')]} |" for l in licenses]
+    if "hatecheck" in present:
+        read_func = Counter(r.source_labels[0] for r in pool.all_hatecheck)
+        kept_func = Counter(pool.rows[i].source_labels[0] for i in indices if pool.rows[i].source == "hatecheck")
+        extra += ["", "HateCheck spelling-variation cases (leet speak, added or removed spaces, swapped or deleted "
+                  "characters) kept in this suite:", "", "| functionality | in HateCheck | kept |", "|---|---:|---:|"]
+        extra += [f"| {f} | {read_func[f]} | {kept_func[f]} |" for f in sorted(read_func) if f.startswith("spell_")]
     if name == "core":
         extra += ["", "Per source before and after de-duplication (all suites share one pool):", "",
                   "| source | rows read | dropped as unmappable | kept in the pool |", "|---|---:|---:|---:|"]
         extra += [f"| {n} | {v['read']} | {v['unmappable']} | {v['kept']} |" for n, v in pool.stats["per_source"].items()]
+    extra += ["", *audit_markdown(audit)]
     (folder / "README.md").write_text(render_readme(card, table, extra="\n".join(extra)), encoding="utf-8",
                                       newline="\n")
 

@@ -46,8 +46,9 @@ COLUMNS: tuple[str, ...] = (
 )
 
 #: Optional columns (absent in older or imported suites): the minimal pair an example belongs
-#: to, how its label was checked, the pair's shared speech act and what makes the twin allowed.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("pair_id", "review", "form", "contrast")
+#: to, how its label was checked, the pair's shared speech act, what makes the twin allowed, and
+#: the split group (twins, a template's variants, near duplicates) that never crosses splits.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("pair_id", "review", "form", "contrast", "group")
 
 
 class Example(BaseModel):
@@ -76,6 +77,7 @@ class Example(BaseModel):
     review: Review | None = None
     form: str | None = None
     contrast: str | None = None
+    group: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("text")
     @classmethod

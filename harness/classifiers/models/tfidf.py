@@ -143,3 +143,9 @@ class TfidfLogReg(Classifier):
 
     def config(self) -> dict[str, Any]:
         return {"weights_sha256": self.meta["weights_sha256"]}
+
+    def endpoint_info(self) -> dict[str, Any]:
+        """Stored with every run: the suite and split the model was trained on (in-distribution marks)."""
+        tr = self.meta.get("trained_on", {})
+        return {"trained_on": {k: tr.get(k) for k in ("suite", "suite_version", "suite_data_sha256", "split",
+                                                      "n_examples")}}

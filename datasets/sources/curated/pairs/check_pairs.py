@@ -105,6 +105,12 @@ def check(paths: list[Path]) -> int:
         if n:
             print(f"{path.name}: {n} pairs; per topic {dict(per_topic)}; forms {dict(forms)}; "
                   f"longer {dict(longer)}; same first two words {same_first2 / n:.0%}")
+            lu, lb = longer["unsafe"], longer["benign"]
+            if lu + lb >= 20 and max(lu, lb) / (lu + lb) > 0.58:
+                side = "unsafe" if lu > lb else "benign"
+                print(f"  WARNING the {side} text is the longer one in {max(lu, lb)} of {lu + lb} unequal pairs: "
+                      f"length predicts the label. In your next pairs make the OTHER side longer until it is "
+                      f"about half and half (a shortcut audit gates on this).")
             top = [(o, c) for o, c in openings.most_common(5) if c > max(3, 0.05 * n)]
             if top:
                 print(f"  WARNING openings used by more than 5% of pairs: {top}")
