@@ -52,3 +52,56 @@ def test_cells_equal_sklearn():
         assert row["recall"] == pytest.approx(recall_score(y, s >= 0.5, zero_division=0), abs=1e-12)
         assert row["average_precision"] == pytest.approx(average_precision_score(y, s), abs=1e-12)
         assert row["precision_low"] <= row["precision"] <= row["precision_high"]
+
+
+def test_contrast_metrics_equal_sklearn_on_the_contrast_set():
+    from sklearn.metrics import roc_auc_score
+
+    from harness.policies import imitation_mask
+    from harness.runner.scoring import category_scores
+
+    suite = load_suite("smoke")
+    pred = _pred(suite, 4)
+    pol = load_policy("2023-02-15")
+    df = score_predictions(suite, pol, [pred], n_resamples=50)
+    S, _ = category_scores(pred, pol)
+    Y = suite.labels(pol)
+    B = imitation_mask(suite.topics, suite.label_values, pol)
+    m = suite.scored_mask
+    for j, cat in enumerate(pol.category_keys):
+        row = df[df["category"] == cat].iloc[0]
+        pos, neg = m & (Y[:, j] == 1), m & B[:, j] & (Y[:, j] == 0)
+        assert (row["contrast_n_unsafe"], row["contrast_n_benign"]) == (pos.sum(), neg.sum()) and pos.sum() and neg.sum()
+        keep = pos | neg
+        assert row["contrast_recall"] == pytest.approx((S[pos, j] >= 0.5).mean(), abs=1e-12)
+        assert row["contrast_fpr"] == pytest.approx((S[neg, j] >= 0.5).mean(), abs=1e-12)
+        assert row["contrast_roc_auc"] == pytest.approx(roc_auc_score(Y[keep, j], S[keep, j]), abs=1e-12)
+        assert row["contrast_roc_auc_low"] <= row["contrast_roc_auc"] <= row["contrast_roc_auc_high"]
+
+
+def test_undefined_metrics_are_nan_not_zero():
+    """A category with no positives (legal with restricted counted as allowed) has no AP, recall or F1."""
+    suite = load_suite("smoke")
+    pred = _pred(suite, 5)
+    pol = load_policy("2023-02-15")
+    df = score_predictions(suite, pol, [pred], n_resamples=50, restricted_as="allowed")
+    legal = df[df["category"] == "legal"].iloc[0]
+    assert legal["n_positive"] == 0
+    for m in ("recall", "f1", "average_precision", "roc_auc", "average_precision_low", "contrast_recall",
+              "contrast_roc_auc"):
+        assert np.isnan(legal[m]), m
+    assert legal["n_negative"] > 0 and not legal["covered"]  # no topic of legal is a violation: nothing to speak
+
+
+def test_uncovered_categories_have_no_metrics():
+    suite = load_suite("smoke")
+    pred = _pred(suite, 6)
+    pol = load_policy("2023-02-15")
+    only = Predictions(name="m", version="1", key="km", binding="", labels=["malware"], taxonomy=Taxonomy.topics(),
+                       scores=pred.scores[:, :1].copy(), errors=[None] * len(suite),
+                       latency_single_s=np.full(len(suite), np.nan), latency_batch_s=np.full(len(suite), 1e-3),
+                       batch_size=8)
+    df = score_predictions(suite, pol, [only], n_resamples=50)
+    health = df[df["category"] == "health"].iloc[0]
+    assert not health["covered"] and np.isnan(health["precision"]) and np.isnan(health["contrast_fpr"])
+    assert not np.isnan(df[df["category"] == "malware"].iloc[0]["contrast_roc_auc"])

@@ -43,6 +43,7 @@ def check(paths: list[Path]) -> int:
         per_topic: collections.Counter = collections.Counter()
         forms: collections.Counter = collections.Counter()
         longer = collections.Counter()
+        wordier = collections.Counter()
         same_first2 = n = 0
         openings: collections.Counter = collections.Counter()
         vocab_u: collections.Counter = collections.Counter()
@@ -95,6 +96,8 @@ def check(paths: list[Path]) -> int:
             if abs(wb - wu) > MAX_RATIO * wu + 1:
                 bad("benign", f"length {wb} words vs unsafe {wu} (must be within +-30%)")
             longer["benign" if wb > wu else "unsafe" if wu > wb else "equal"] += 1
+            cu, cb = len(u) / max(1, wu), len(b) / max(1, wb)
+            wordier["benign" if cb > cu else "unsafe"] += 1
             forms[row["form"]] += 1
             n += 1
             if u.lower().split()[:2] == b.lower().split()[:2]:
@@ -111,6 +114,11 @@ def check(paths: list[Path]) -> int:
                 print(f"  WARNING the {side} text is the longer one in {max(lu, lb)} of {lu + lb} unequal pairs: "
                       f"length predicts the label. In your next pairs make the OTHER side longer until it is "
                       f"about half and half (a shortcut audit gates on this).")
+            if n >= 20 and max(wordier.values()) / n > 0.60:
+                side = max(wordier, key=wordier.get)
+                print(f"  WARNING the {side} text has the longer average word length (characters per word) in "
+                      f"{wordier[side]} of {n} pairs: plain vs. technical wording predicts the label. Use plainer, "
+                      f"shorter words on that side (or longer ones on the other) until it is about half and half.")
             top = [(o, c) for o, c in openings.most_common(5) if c > max(3, 0.05 * n)]
             if top:
                 print(f"  WARNING openings used by more than 5% of pairs: {top}")
