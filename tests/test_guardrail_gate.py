@@ -6,13 +6,13 @@ import pytest
 # --- as a user writes it -------------------------------------------------------------------
 def test_tfidf_health_recall_holds(policybench):
     policybench.assert_metric("tfidf-logreg", suite="smoke", policy="2023-02-15",
-                              category="health", metric="recall", at_least=0.8)
+                              category="health", metric="recall", at_least=0.6)
 
 
-@pytest.mark.policybench(classifier="keyword-rules", suite="smoke", policy="2023-02-15",
-                         category="adult", metric="precision", at_least=0.2, use_ci_lower=True)
+@pytest.mark.policybench(classifier="keyword-rules", suite="core", policy="2023-02-15",
+                         category="adult", metric="precision", at_least=0.4, use_ci_lower=True)
 def test_keyword_rules_adult_precision(policybench_result):
-    assert policybench_result.low >= 0.2 and policybench_result.passed
+    assert policybench_result.low >= 0.4 and policybench_result.passed
 
 
 # --- what a failing gate looks like ---------------------------------------------------------

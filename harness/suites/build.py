@@ -333,6 +333,7 @@ def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None
         "counts": {"categories": table["categories"], "all": table["totals"]["by_label"],
                    "unsafe_not_violating": table["totals"]["unsafe_not_violating"]},
         "provenance_share": table["provenance_share"],
+        "review_share": table["review_share"],
         "quotas": {"category_test_min": CATEGORY_QUOTA, "category_dev_min": DEV_QUOTA, "drift_topic_test_pairs_min": DRIFT_QUOTA,
                    "drift_topics": pool.drift},
         "dedupe": {k: v for k, v in pool.stats.items() if k != "per_source"},

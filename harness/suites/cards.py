@@ -134,10 +134,12 @@ def count_table(rows: Sequence[Mapping[str, Any]], view: PolicyView) -> dict[str
     by_label = {lab: _zero() for lab in LABELS}
     not_violating = _zero()
     prov: Counter = Counter()
+    review: Counter = Counter()
     for r in rows:
         label, split = r["label"], r["split"]
         by_label[label][split] += 1
         prov[r["label_provenance"]] += 1
+        review[r.get("review") or "not recorded"] += 1
         if label == "unknown":
             continue
         hit = view.categories_of(r["topics"], label)
@@ -154,6 +156,7 @@ def count_table(rows: Sequence[Mapping[str, Any]], view: PolicyView) -> dict[str
         "categories": cats,
         "totals": {"examples": n, "by_label": by_label, "unsafe_not_violating": not_violating},
         "provenance_share": share,
+        "review_share": {k: round(v / n, 4) for k, v in sorted(review.items())} if n else {},
     }
 
 
@@ -178,7 +181,7 @@ def suite_summary(suite: Any, policy: Any = None, *, restricted_as: str = "viola
     """
     view = policy_view(policy, restricted_as=restricted_as)
     rows = [{"topics": e.topics, "label": e.label, "split": e.split, "label_provenance": e.label_provenance,
-             "pair_id": e.pair_id} for e in suite.examples]
+             "pair_id": e.pair_id, "review": e.review} for e in suite.examples]
     table = count_table(rows, view)
     card = getattr(suite, "card", {}) or {}
     return {
@@ -240,6 +243,11 @@ def render_readme(card: Mapping[str, Any], table: Mapping[str, Any], *, extra: s
     lines += ["", "`source_label`: topic and label from the source's own labels (refined by keywords within "
               "the labelled family); `mapped`: keyword mapping, the source has no labels; `curated`: written "
               "for PolicyBench.", ""]
+    if table.get("review_share"):
+        lines += ["How labels were checked (`review`; see `datasets/suites/LABELLING.md`):", "",
+                  "| review | share |", "|---|---:|"]
+        lines += [f"| {k} | {v:.1%} |" for k, v in table["review_share"].items()]
+        lines.append("")
     if extra:
         lines += [extra.strip(), ""]
     if card.get("dedupe"):

@@ -322,7 +322,8 @@ SOURCES: dict[str, tuple[Reader, SourceInfo]] = {
         "https://github.com/sharonlevy/SafeText")),
     CURATED: (read_curated, SourceInfo(
         CURATED, "CC-BY-4.0", "PolicyBench contributors (written new for PolicyBench)",
-        "datasets/sources/curated", "LLM-assisted curation, reviewed for label correctness")),
+        "datasets/sources/curated", "minimal pairs written with LLM assistance; every pair read a second time "
+        "(edits logged in datasets/sources/curated/pairs/review/)")),
     "advbench": (read_advbench, SourceInfo(
         "advbench", "MIT", "Zou et al., AdvBench (2023), (c) 2023 Andy Zou",
         "https://github.com/llm-attacks/llm-attacks", "no labels upstream: topics keyword-mapped")),
