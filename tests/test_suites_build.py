@@ -102,10 +102,13 @@ def test_smoke_is_whole_pairs_from_core_test(fresh):
 
 def test_subset_suites_hold_their_sources(fresh):
     hate = load_suite(fresh / "hate")
-    assert {e.source for e in hate.examples} == {"hatecheck", "toxigen", CURATED}
+    assert {e.source for e in hate.examples if e.split != "train"} == {"hatecheck", "toxigen", CURATED}
+    assert all({"hate", "harassment", "violence_glorification", "terrorism"} & set(e.topics)
+               for e in hate.examples if e.source not in ("hatecheck", "toxigen"))
     malware = load_suite(fresh / "malware")
-    assert {e.source for e in malware.examples} == {"cyberseceval", CURATED}
+    assert {"cyberseceval", CURATED} <= {e.source for e in malware.examples}
     assert {e.source for e in malware.examples if e.split != "train"} == {CURATED}
+    assert all({"malware", "hacking_intrusion"} & set(e.topics) for e in malware.examples if e.source != "cyberseceval")
     assert {e.label for e in malware.examples if e.split == "test"} == {"unsafe", "benign"}
     over = load_suite(fresh / "overrefusal")
     assert {e.source for e in over.examples} <= {"coconot", CURATED}
