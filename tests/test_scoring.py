@@ -105,3 +105,18 @@ def test_uncovered_categories_have_no_metrics():
     health = df[df["category"] == "health"].iloc[0]
     assert not health["covered"] and np.isnan(health["precision"]) and np.isnan(health["contrast_fpr"])
     assert not np.isnan(df[df["category"] == "malware"].iloc[0]["contrast_roc_auc"])
+
+
+def test_a_stored_run_with_pairs_reads_back_as_a_suite(tmp_path):
+    """Optional columns (pair_id, group…) are None for public rows: Parquet gives NaN, to_suite gives None."""
+    from harness.results.runs import load_run
+    from harness.runner.pipeline import RunOptions, run_benchmark
+
+    suite = load_suite("smoke")
+    mixed = suite.from_examples("mixed", suite.examples[:6] + [suite.examples[6].model_copy(
+        update={"pair_id": None, "group": None, "form": None, "contrast": None, "review": None})])
+    res = run_benchmark(mixed, ["keyword-rules"], ["2023-02-15"], out=tmp_path / "runs",
+                        options=RunOptions(split=None, n_resamples=20, latency_sample=0), cache_root=tmp_path / "c")
+    back = load_run(res.run_dir).to_suite()
+    assert [e.pair_id for e in back.examples] == [e.pair_id for e in mixed.examples]
+    assert back.examples[-1].pair_id is None and back.examples[0].pair_id is not None

@@ -56,7 +56,12 @@ class StoredRun:
         from harness.suites import Example, Suite
 
         df = self.truth()
-        rows = [Example.model_validate({**r, "topics": list(r["topics"])}) for r in df.to_dict("records")]
+
+        def clean(r: dict) -> dict:
+            # optional columns read back from Parquet hold NaN (not None) for missing values
+            return {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+
+        rows = [Example.model_validate({**clean(r), "topics": list(r["topics"])}) for r in df.to_dict("records")]
         info = self.manifest.get("suite", {})
         s = Suite.from_examples(info.get("name", "run"), rows, version=str(info.get("version", "0")))
         s.data_hash = info.get("data_hash", s.data_hash)
