@@ -54,3 +54,23 @@ def cache_dir() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return repo_root() / ".cache" / "policybench"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def as_umask(path: Path, *, directory: bool = False) -> None:
+    """Give ``path`` the mode a plain ``open``/``mkdir`` would (``mkstemp``/``mkdtemp`` make it private).
+
+    Examples
+    --------
+    >>> import os, tempfile, stat
+    >>> fd, p = tempfile.mkstemp(); os.close(fd)
+    >>> as_umask(Path(p)); stat.S_IMODE(os.stat(p).st_mode) == 0o666 & ~_umask()
+    True
+    >>> os.unlink(p)
+    """
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())

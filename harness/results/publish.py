@@ -4,15 +4,46 @@ Runs every built-in system that can run here over the suite's test split under e
 version, stores the run in ``results/run/`` (committed, so the leaderboard's provenance and
 predictions are inspectable), and writes ``results/leaderboard.{md,json,html}`` and
 ``results/charts/*.{png,svg}``.
+
+Atomic as a whole: the run, leaderboard and charts are written into a staging folder inside
+``out_dir`` first; only when all of them succeeded are the published entries swapped in (each a
+rename, rolled back if one fails), so a failure at any point leaves the previous publication as
+it was.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.paths import as_umask
 from harness.runner.atomic import ensure_writable_dir
+
+#: What a publication consists of, inside ``out_dir``.
+PUBLISHED = ("run", "charts", "leaderboard.json", "leaderboard.md", "leaderboard.html")
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Move every published entry from ``staging`` into ``out_dir``; undo all of it on failure."""
+    trash = staging / ".previous"
+    trash.mkdir()
+    moved: list[str] = []
+    try:
+        for name in PUBLISHED:
+            if (out_dir / name).exists():
+                os.replace(out_dir / name, trash / name)
+            moved.append(name)
+            os.replace(staging / name, out_dir / name)
+    except OSError:
+        for name in reversed(moved):
+            if (out_dir / name).exists() and not (staging / name).exists():
+                os.replace(out_dir / name, staging / name)
+            if (trash / name).exists():
+                os.replace(trash / name, out_dir / name)
+        raise
 
 
 def publish(*, suite: str = "core", out_dir: Path = Path("results"), n_resamples: int = 1000,
@@ -32,16 +63,16 @@ def publish(*, suite: str = "core", out_dir: Path = Path("results"), n_resamples
                 console.print(f"  {label}: {done}/{total}")
     res = run_benchmark(suite, classifiers or list(DEFAULT_FIELD), None,
                         options=RunOptions(n_resamples=n_resamples), out=runs_tmp, progress=progress)
-    published = out_dir / "run"
-    if published.exists():
-        shutil.rmtree(published)
-    shutil.copytree(res.run_dir, published)
-    stored = load_run(published)
-    paths = write_leaderboard(stored, out_dir, n_resamples=n_resamples)
-    charts_dir = out_dir / "charts"
-    if charts_dir.exists():
-        shutil.rmtree(charts_dir)
-    write_charts(stored, charts_dir)
-    paths["charts"] = charts_dir
-    paths["run"] = published
+    staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out_dir))
+    as_umask(staging, directory=True)
+    try:
+        shutil.copytree(res.run_dir, staging / "run")
+        stored = load_run(staging / "run")
+        write_leaderboard(stored, staging, n_resamples=n_resamples)
+        write_charts(stored, staging / "charts")
+        _swap_in(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    paths = {"json": out_dir / "leaderboard.json", "md": out_dir / "leaderboard.md",
+             "html": out_dir / "leaderboard.html", "charts": out_dir / "charts", "run": out_dir / "run"}
     return paths

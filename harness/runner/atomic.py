@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import PolicyBenchError
+from harness.paths import as_umask
 
 
 class OutputError(PolicyBenchError):
@@ -40,6 +41,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp_path = Path(tmp)
+    as_umask(tmp_path)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
@@ -65,6 +67,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target = Path(target)
     ensure_writable_dir(target.parent, what="output folder")
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    as_umask(tmp, directory=True)
     try:
         yield tmp
         if target.exists():

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness.errors import InputError, Problem
-from harness.paths import sources_dir, suites_dir
+from harness.paths import as_umask, sources_dir, suites_dir
 from harness.suites.cards import (REFERENCE_POLICY, PolicyView, count_table, drift_topics, dump_yaml,
                                   policy_view, render_readme)
 from harness.suites.dedupe import THRESHOLD, dedupe
@@ -397,6 +397,7 @@ def build_suites(names: list[str] | None = None, *, out_dir: Path | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     core = list(range(len(pool.rows)))
     tmp = Path(tempfile.mkdtemp(prefix=".suites-build-", dir=out_dir))
+    as_umask(tmp, directory=True)
     try:
         for name in names:
             if name == "smoke":

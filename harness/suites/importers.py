@@ -40,7 +40,7 @@ from typing import Any, Iterator
 import yaml
 
 from harness.errors import InputError, Problem
-from harness.paths import suites_dir
+from harness.paths import as_umask, suites_dir
 from harness.suites.cards import REFERENCE_POLICY, count_table, dump_yaml, policy_view, render_readme
 from harness.suites.schema import COLUMNS, Example
 from harness.suites.topic_map import keyword_topics, known_topics
@@ -326,6 +326,7 @@ def _write(path: Path, fmt: str, name: str, examples: list[Example], out_dir: Pa
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=out_dir))
+    as_umask(tmp, directory=True)
     try:
         staged = tmp / name
         staged.mkdir()
