@@ -1,5 +1,8 @@
 """Matplotlib figures shared by the CLI, the notebooks and the published results.
 
+The library never chooses a matplotlib backend: in Jupyter the figures show inline, and the
+command line (application code) selects the non-interactive Agg backend itself.
+
 Every chart is titled, has labelled axes, uses the Okabe–Ito colour-blind-safe palette (with
 distinct markers/line styles as a second cue) and is legible at 100% zoom. Functions return a
 :class:`matplotlib.figure.Figure`; :func:`write_charts` saves PNG and SVG for a run.
@@ -10,12 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")

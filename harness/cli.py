@@ -28,6 +28,13 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 
+def _headless_charts() -> None:
+    """The command line draws to files only: the Agg backend (the library never sets one)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
@@ -395,6 +402,7 @@ def charts(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the figures (default: <run>/charts)."),
 ) -> None:
     """Write every chart of a run as PNG and SVG."""
+    _headless_charts()
     from harness.charts import write_charts
 
     stored = _latest_run(run)
@@ -426,6 +434,7 @@ def publish(
 ) -> None:
     """Regenerate the published results: run every built-in system on the suite under every policy
     version, then write the leaderboard, the charts and the run itself under results/."""
+    _headless_charts()
     from harness.results.publish import publish as do_publish
 
     for kind, p in do_publish(suite=suite, out_dir=out_dir, n_resamples=n_resamples, console=err).items():

@@ -20,3 +20,15 @@ def test_outputs_stripped(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name} has outputs"
+
+
+def test_the_library_never_sets_a_matplotlib_backend():
+    """Importing harness.charts keeps the user's backend, so notebook charts show inline."""
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg'); import harness.charts, harness.results.leaderboard; "
+            "print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "svg"
