@@ -81,10 +81,11 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                if (c.get("endpoint") or {}).get("trained_on", {}).get("suite") in _POOL_SUITES
                and suite_name in _POOL_SUITES}
     lat = run.latency
-    latency_by = {}
+    latency_by: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
     for _, r in lat.iterrows():
         thr = None if r.get("batch_reused_embeddings", False) else r.get("throughput_items_per_s")
-        latency_by.setdefault(r["classifier"], (r.get("p50_s"), r.get("p95_s"), thr))
+        binding = r.get("binding") or ""
+        latency_by[(r["classifier"], binding if isinstance(binding, str) else "")] = (r.get("p50_s"), r.get("p95_s"), thr)
     rows: list[dict[str, Any]] = []
     categories: dict[str, list[str]] = {}
     for pid in sorted(run.metrics["policy_version"].unique()):
@@ -113,7 +114,8 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                     rec[m] = _finite(getattr(r, m, None))
                     rec[f"{m}_low"] = _finite(getattr(r, f"{m}_low", None))
                     rec[f"{m}_high"] = _finite(getattr(r, f"{m}_high", None))
-                p50, p95, thr = latency_by.get(r.classifier, (None, None, None))
+                # a policy-conditioned system has one latency per binding (version)
+                p50, p95, thr = latency_by.get((r.classifier, pid), latency_by.get((r.classifier, ""), (None, None, None)))
                 rec["p50_ms"] = None if _finite(p50) is None else 1000 * float(p50)
                 rec["p95_ms"] = None if _finite(p95) is None else 1000 * float(p95)
                 rec["throughput_items_per_s"] = _finite(thr)

@@ -1,0 +1,45 @@
+"""Numbers the leaderboard shows: per-binding latency, undefined cells, averages over defined cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.results.leaderboard import build_leaderboard, to_markdown
+from harness.results.runs import load_run
+from harness.runner.pipeline import RunOptions, run_benchmark
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lbn")
+    res = run_benchmark("smoke", ["keyword-rules", "profanity-check"], ["2023-02-15", "2025-10-29"],
+                        options=RunOptions(n_resamples=50, latency_sample=30), out=out / "runs",
+                        cache_root=out / "cache")
+    return load_run(res.run_dir)
+
+
+def test_policy_conditioned_latency_is_per_binding(run):
+    lat = run.latency
+    board = build_leaderboard(run, n_resamples=50, baselines=False)
+    for pid in ("2023-02-15", "2025-10-29"):
+        want = lat[(lat["classifier"] == "keyword-rules") & (lat["binding"] == pid)]["p50_s"].iloc[0] * 1000
+        got = {r["p50_ms"] for r in board["rows"] if r["classifier"] == "keyword-rules" and r["policy_version"] == pid}
+        assert len(got) == 1 and got.pop() == pytest.approx(want), pid
+    a = {r["p50_ms"] for r in board["rows"] if r["classifier"] == "keyword-rules" and r["policy_version"] == "2023-02-15"}
+    b = {r["p50_ms"] for r in board["rows"] if r["classifier"] == "keyword-rules" and r["policy_version"] == "2025-10-29"}
+    assert a != b  # two bindings, two measurements (the old code showed the first binding's everywhere)
+
+
+def test_undefined_cells_are_not_zero_and_averages_skip_them(run):
+    board = build_leaderboard(run, n_resamples=50, baselines=False)
+    rows = pd.DataFrame(board["rows"])
+    prof = rows[(rows["classifier"] == "profanity-check") & (rows["policy_version"] == "2023-02-15")]
+    covered = prof[prof["covered"]]
+    assert len(covered) == 1 and covered["category"].iloc[0] == "hate_harass_violence"
+    assert prof[~prof["covered"]]["f1"].isna().all()  # not covered: undefined, not 0
+    md = to_markdown(board)
+    macro_line = next(l for l in md.splitlines() if l.startswith("| profanity-check |"))
+    f1 = float(covered["f1"].iloc[0])
+    assert f"{f1:.3f}" in macro_line and "1 (F1)" in macro_line  # the average is over its one category
