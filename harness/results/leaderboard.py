@@ -70,7 +70,10 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
     from harness.runner.scoring import category_scores
 
     if rank_by not in METRIC_COLUMNS:
-        raise ValueError(f"rank_by must be one of {METRIC_COLUMNS}")
+        from harness.errors import InputError, Problem
+
+        raise InputError(Problem(f"cannot rank by {rank_by!r}; choose one of {', '.join(METRIC_COLUMNS)}",
+                                 field="rank_by"))
     man = run.manifest
     restricted_as = restricted_as or man.get("options", {}).get("restricted_as", "violation")
     threshold = float(man.get("options", {}).get("threshold", 0.5))

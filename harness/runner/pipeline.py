@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import math
+
 import contextlib
 import hashlib
 import json
@@ -48,6 +50,29 @@ class RunOptions:
     executor: str = "local"
     scheduler: str | None = None
     limit: int | None = None
+
+    def __post_init__(self) -> None:
+        """Reject impossible options before anything is predicted (exit 2, naming the option)."""
+        bad: list[Problem] = []
+
+        def check(ok: bool, field: str, msg: str) -> None:
+            if not ok:
+                bad.append(Problem(f"{msg} (got {getattr(self, field)!r})", field=field))
+
+        check(self.split in (None, "train", "dev", "test"), "split", "must be train, dev, test or all")
+        check(self.restricted_as in RESTRICTED_CHOICES, "restricted_as", f"must be one of {RESTRICTED_CHOICES}")
+        check(isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and 0 <= self.threshold <= 1,
+              "threshold", "must be a number in [0, 1] (scores are in [0, 1])")
+        check(isinstance(self.n_resamples, int) and self.n_resamples >= 1, "n_resamples", "must be at least 1")
+        check(isinstance(self.confidence, float) and 0 < self.confidence < 1, "confidence", "must be in (0, 1)")
+        check(self.batch_size is None or (isinstance(self.batch_size, int) and self.batch_size >= 1),
+              "batch_size", "must be at least 1")
+        check(isinstance(self.latency_sample, int) and self.latency_sample >= -1, "latency_sample",
+              "must be -1 (all), 0 (none) or a positive count")
+        check(self.limit is None or (isinstance(self.limit, int) and self.limit >= 1), "limit", "must be at least 1")
+        check(self.executor in ("local", "dask"), "executor", "must be local or dask")
+        if bad:
+            raise InputError(bad)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
