@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from harness.errors import InputError, Problem
+from harness.yamlsafe import StrictLoader, loads, read_text, yaml_error
 
 Loc = tuple[Any, ...]
 
@@ -43,18 +44,12 @@ def _walk(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
 
 def read_yaml(path: Path) -> tuple[Any, LineMap]:
     """Parse ``path``; returns ``(data, line map)``. Unreadable or invalid YAML -> InputError."""
+    text = read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(Problem(f"cannot read file: {e.strerror or e}", file=str(path))) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=StrictLoader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        msg = " ".join(str(x) for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x)
-        raise InputError(Problem(f"not valid YAML: {msg or e}", file=str(path),
-                                 line=mark.line + 1 if mark else None)) from None
+        raise yaml_error(e, path) from None
+    data = loads(text, file=path)
     lines: dict[Loc, int] = {}
     if node is not None:
         lines[()] = node.start_mark.line + 1

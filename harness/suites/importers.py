@@ -39,6 +39,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from harness.yamlsafe import loads
 from harness.errors import InputError, Problem
 from harness.paths import as_umask, suites_dir
 from harness.suites.cards import REFERENCE_POLICY, count_table, dump_yaml, policy_view, render_readme
@@ -191,11 +192,7 @@ def read_mapping(path: Path) -> dict[str, list[str]]:
             lines.setdefault(f"{cat}\0{topic}", line)
     else:
         text = _decode(path)
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(_p(f"invalid YAML: {exc}", path, mark.line + 1 if mark else None)) from None
+        data = loads(text, file=path) or {}
         if not isinstance(data, dict):
             raise InputError(_p("the mapping must be a YAML mapping {category: [topics]}", path))
         for cat, topics in data.items():

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from harness.yamlsafe import load_file
 from harness.errors import InputError, Problem
 from harness.paths import suites_dir
 from harness.suites.schema import COLUMNS, Example
@@ -46,16 +47,7 @@ def resolve_suite_path(name_or_path: str | Path) -> Path:
 
 def read_card(folder: Path) -> dict[str, Any]:
     path = folder / "suite.yaml"
-    try:
-        card = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(f"not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path)))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            Problem(f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path),
-                    line=mark.line + 1 if mark else None)
-        )
+    card = load_file(path)
     if not isinstance(card, dict):
         raise InputError(Problem("the card must be a mapping", file=str(path)))
     problems = [

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.yamlsafe import load_file
 from harness.errors import InputError, Problem
 
 #: Topic groups usable as ``@name`` in ``allowed`` lists.
@@ -318,7 +319,7 @@ def reference_categories() -> dict[str, str | None]:
 
 def load_source_map(path: Path) -> SourceMap:
     """Read and check a ``topic_map.yaml``; unknown topics raise :class:`InputError`."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_file(path) or {}
     topics = known_topics()
     problems: list[Problem] = []
 

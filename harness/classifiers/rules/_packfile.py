@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from harness.yamlsafe import StrictLoader, load_file
+
 from harness.errors import InputError, Problem
 from harness.policies.model import CATEGORY_KEYS
 
@@ -26,7 +28,7 @@ _TOP_KEYS = {"policy_version", "pack_version", "extends", "drop_categories", "dr
 _RULE_KEYS = {"id", "topic", "weight", "terms", "regex", "note", _LINE}
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(StrictLoader):
     """A SafeLoader that records the 1-based line of every mapping under ``__line__``."""
 
 
@@ -77,14 +79,7 @@ def _read_yaml(path: Path) -> dict:
     file = str(path)
     if not path.is_file():
         raise InputError(Problem("rule pack not found", file=file))
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(f"not UTF-8 (byte {exc.start})", file=file))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem(f"invalid YAML: {getattr(exc, 'problem', exc)}", file=file,
-                                 line=mark.line + 1 if mark else None))
+    data = load_file(path, loader=_LineLoader)
     if not isinstance(data, dict):
         raise InputError(Problem("a rule pack must be a mapping", file=file))
     return data

@@ -1,0 +1,60 @@
+"""Every YAML data file goes through one strict loader: no alias bombs, bounded depth, UTF-8 only."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from harness.errors import InputError
+from harness.paths import sources_dir
+from harness.policies._yamlio import read_yaml
+from harness.suites import load_suite
+from harness.suites.sources import read_source
+
+BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]) + "\n"
+
+
+def _suite_folder(tmp_path, card: str):
+    folder = tmp_path / "s"
+    folder.mkdir(parents=True)
+    (folder / "suite.yaml").write_bytes(card.encode("utf-8") if isinstance(card, str) else card)
+    (folder / "examples.jsonl").write_text("")
+    return folder
+
+
+def test_alias_bomb_in_a_suite_card_is_a_clear_error(tmp_path):
+    assert len(BOMB) < 400  # expands to 9^9 (387 million) leaves with a plain SafeLoader
+    with pytest.raises(InputError) as exc:
+        load_suite(_suite_folder(tmp_path, "name: s\nversion: 1.0.0\n" + BOMB))
+    p = exc.value.problems[0]
+    assert "aliases" in p.message and p.file.endswith("suite.yaml") and p.line == 4
+
+
+def test_deep_nesting_and_non_utf8_are_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="nested deeper than 64"):
+        load_suite(_suite_folder(tmp_path, "name: s\nversion: 1.0.0\nx: " + "[" * 200 + "]" * 200 + "\n"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_suite(_suite_folder(tmp_path / "b", b"name: s\nversion: 1.0.0\nd: \xff\xfe\n"))
+
+
+def test_policy_and_audit_files_reject_aliases(tmp_path):
+    pol = tmp_path / "p.yaml"
+    pol.write_text("id: x\n" + BOMB)
+    with pytest.raises(InputError, match="aliases"):
+        read_yaml(pol)
+    root = tmp_path / "sources"
+    shutil.copytree(sources_dir() / "cyberseceval", root / "cyberseceval")
+    (root / "cyberseceval" / "audit.yaml").write_text("format_version: 1\nsource: cyberseceval\n" + BOMB)
+    with pytest.raises(InputError, match="aliases"):
+        read_source("cyberseceval", root)
+
+
+def test_rule_pack_rejects_aliases(tmp_path):
+    from harness.classifiers.rules._packfile import _read_yaml
+
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("version: x\n" + BOMB)
+    with pytest.raises(InputError, match="aliases"):
+        _read_yaml(pack)
