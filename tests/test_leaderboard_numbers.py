@@ -43,3 +43,11 @@ def test_undefined_cells_are_not_zero_and_averages_skip_them(run):
     macro_line = next(l for l in md.splitlines() if l.startswith("| profanity-check |"))
     f1 = float(covered["f1"].iloc[0])
     assert f"{f1:.3f}" in macro_line and "1 (F1)" in macro_line  # the average is over its one category
+
+
+def test_markdown_neutralises_links_and_emphasis_in_names():
+    from harness.results.leaderboard import _md_escape
+
+    out = _md_escape("[click me](http://evil.example) ![x](http://evil.example/x.png) **b** <i>|</i>")
+    assert "](" not in out.replace("\\](", "").replace("\\]\\(", "")
+    assert "[click me]" not in out and "**" not in out and "<i>" not in out and "|" not in out.replace("\\|", "")

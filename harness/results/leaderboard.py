@@ -10,6 +10,7 @@ classifier versions, date, commit) come from the run manifest.
 from __future__ import annotations
 
 import html
+import re
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -170,8 +171,18 @@ def _fmt(v: Any, lo: Any = None, hi: Any = None) -> str:
     return s
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!#~])")
+
+
 def _md_escape(text: Any) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    """Text safe in a markdown table cell: no HTML, no links, images or emphasis, no cell breaks.
+
+    Examples
+    --------
+    >>> _md_escape("[click](http://x.example) <b>|</b>")
+    '\\\\[click\\\\]\\\\(http://x.example\\\\) &lt;b&gt;\\\\|&lt;/b&gt;'
+    """
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def to_markdown(board: dict[str, Any]) -> str:
