@@ -3,7 +3,7 @@
 The public API, re-exported lazily (importing ``harness`` stays cheap):
 
 - policies: :func:`list_versions`, :func:`load_policy`, :func:`diff`, :func:`load_crosswalk`
-- suites: :func:`load_suite`, :class:`Suite`, :class:`Example`
+- suites: :func:`load_suite`, :class:`Suite`, :class:`Example`, :func:`audit_suite` (shortcut audit)
 - classifiers: :func:`get_classifier`, :func:`list_classifiers`, :class:`Classifier`, :class:`Taxonomy`
 - runner: :func:`run_benchmark`, :class:`RunOptions`
 - results: :func:`load_run`, :func:`list_runs`
@@ -24,6 +24,7 @@ _EXPORTS = {
     "load_suite": "harness.suites",
     "Suite": "harness.suites",
     "Example": "harness.suites",
+    "audit_suite": "harness.suites.audit",
     "get_classifier": "harness.classifiers.registry",
     "list_classifiers": "harness.classifiers.registry",
     "Classifier": "harness.classifiers.base",
