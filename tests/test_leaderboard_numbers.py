@@ -51,3 +51,26 @@ def test_markdown_neutralises_links_and_emphasis_in_names():
     out = _md_escape("[click me](http://evil.example) ![x](http://evil.example/x.png) **b** <i>|</i>")
     assert "](" not in out.replace("\\](", "").replace("\\]\\(", "")
     assert "[click me]" not in out and "**" not in out and "<i>" not in out and "|" not in out.replace("\\|", "")
+
+
+def test_ties_are_relative_to_the_leader_and_uncovered_systems_are_unranked(run):
+    from harness import metrics as M
+    from harness.policies import load_policy
+    from harness.runner.scoring import category_scores
+
+    board = build_leaderboard(run, n_resamples=50, baselines=False)
+    rows = [r for r in board["rows"] if r["policy_version"] == "2023-02-15" and r["category"] == "hate_harass_violence"]
+    covered = [r for r in rows if r["covered"]]
+    assert [r["rank"] for r in covered] == list(range(1, len(covered) + 1))
+    assert all(r["rank"] is None for r in rows if not r["covered"])
+    leader, other = covered[0], covered[1]
+    pol = load_policy("2023-02-15")
+    suite = run.to_suite()
+    preds = {p.name: p for p in run.load_predictions() if p.binding in ("", "2023-02-15")}
+    j = pol.category_keys.index("hate_harass_violence")
+    Sa, _ = category_scores(preds[leader["classifier"]], pol)
+    Sb, _ = category_scores(preds[other["classifier"]], pol)
+    y = suite.labels(pol)[:, j]
+    res = M.paired_bootstrap("f1", y, Sa[:, j], Sb[:, j], n_resamples=50, seed=0, threshold=0.5)
+    assert other["p_value_vs_leader"] == pytest.approx(float(res.p_value))
+    assert "tied_with_above" not in other

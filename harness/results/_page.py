@@ -45,7 +45,7 @@ PAGE = r"""<!DOCTYPE html>
 </table>
 <p class="note" id="baselines"></p>
 <p class="note">Contrast columns: on this category's unsafe rows and the benign twins that imitate them.
-≈ = not significantly different from the row above (paired bootstrap on the same resamples).
+≈ = not significantly different from the leader, rank 1 (paired bootstrap on the same resamples).
 In-distribution: trained on the train split of the suite it is scored on. – = undefined (e.g. no positives).
 Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier does not cover this category.</p>
 <details><summary>Provenance</summary><pre id="provenance"></pre></details>
@@ -128,11 +128,11 @@ Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier do
       columns.forEach(([key]) => {
         const td = document.createElement("td");
         if (key === "rank") {
-          td.textContent = String(r.rank);
-          if (r.tied_with_above) {
+          td.textContent = r.rank === null ? "–" : String(r.rank);
+          if (r.tied_with_leader) {
             const t = document.createElement("span");
             t.className = "tie"; t.textContent = " ≈";
-            t.title = "p = " + fmt(r.p_value_vs_above) + " vs the row above";
+            t.title = "p = " + fmt(r.p_value_vs_leader) + " vs the leader";
             td.appendChild(t);
           }
         } else if (key === "classifier") {

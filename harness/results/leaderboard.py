@@ -1,9 +1,9 @@
 """The published leaderboard: ``results/leaderboard.{md,json,html}`` from a stored run.
 
 Per policy version and category, each system's precision, recall, F1 and average precision
-with 95% bootstrap CIs, ranked by one metric; a system whose difference from the one ranked
-above it is not significant (paired bootstrap on the same resamples, two-sided p >= alpha) is
-marked *tied*. Latency p50/p95 and provenance (suite name, version and hash, policy version,
+with 95% bootstrap CIs, ranked by one metric; a system whose difference from the leader (rank
+1) is not significant (paired bootstrap on the same resamples, two-sided p >= alpha) is marked
+*tied with the leader*. Systems that do not cover a category are listed apart, without a rank. Latency p50/p95 and provenance (suite name, version and hash, policy version,
 classifier versions, date, commit) come from the run manifest.
 """
 
@@ -103,10 +103,12 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
             part = mdf[mdf["category"] == cat].copy()
             part = part.sort_values(["covered", rank_by, "classifier"], ascending=[False, False, True],
                                     na_position="last")
-            above = None
+            leader = None
             for rank, r in enumerate(part.itertuples(index=False), start=1):
+                covered = bool(getattr(r, "covered", True))
                 rec: dict[str, Any] = {
-                    "policy_version": pid, "category": cat, "rank": rank, "classifier": r.classifier,
+                    "policy_version": pid, "category": cat, "rank": rank if covered else None,
+                    "classifier": r.classifier,
                     "classifier_version": r.classifier_version, "covered": bool(getattr(r, "covered", True)),
                     "n_positive": int(getattr(r, "n_positive", 0) or 0), "n_negative": int(getattr(r, "n_negative", 0) or 0),
                     "n_errors": int(getattr(r, "n_errors", 0) or 0),
@@ -123,10 +125,10 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                 rec["p50_ms"] = None if _finite(p50) is None else 1000 * float(p50)
                 rec["p95_ms"] = None if _finite(p95) is None else 1000 * float(p95)
                 rec["throughput_items_per_s"] = _finite(thr)
-                rec["tied_with_above"] = False
-                rec["p_value_vs_above"] = None
-                if above is not None and rec["covered"] and r.classifier in proj and above in proj:
-                    pa_, Sa, _ = proj[above]
+                rec["tied_with_leader"] = False
+                rec["p_value_vs_leader"] = None
+                if leader is not None and rec["covered"] and r.classifier in proj and leader in proj:
+                    pa_, Sa, _ = proj[leader]
                     pb_, Sb, _ = proj[r.classifier]
                     valid = suite.scored_mask & ~pa_.error_mask & ~pb_.error_mask
                     y = Y[valid, j]
@@ -134,10 +136,11 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                         res = M.paired_bootstrap(rank_by, y, Sa[valid, j], Sb[valid, j], n_resamples=n_resamples,
                                                  seed=seed, threshold=threshold)
                         p = _finite(res.p_value)
-                        rec["p_value_vs_above"] = p
-                        rec["tied_with_above"] = bool(p is not None and p >= alpha)
+                        rec["p_value_vs_leader"] = p
+                        rec["tied_with_leader"] = bool(p is not None and p >= alpha)
                 rows.append(rec)
-                above = r.classifier
+                if leader is None and covered:
+                    leader = r.classifier
     provenance = {
         "run_id": man.get("run_id"),
         "suite": man.get("suite", {}),
@@ -195,7 +198,7 @@ def to_markdown(board: dict[str, Any]) -> str:
         f"commit `{str(prov.get('commit'))[:12]}`, {_md_escape(prov.get('date'))}.", "",
         f"Ranked by {board['rank_by']} within each policy version × category; values are point estimates with "
         f"95% bootstrap CIs ({board['n_resamples']} resamples). **≈** marks a system not significantly different "
-        f"from the one above it (paired bootstrap, p ≥ {board['alpha']}). Categories a classifier does not "
+        f"from the leader of its category (paired bootstrap, p ≥ {board['alpha']}). Categories a classifier does not "
         f"speak are listed last as *not covered*. **Contrast** columns are measured on the category's unsafe rows "
         f"and the benign minimal-pair twins that imitate them: contrast recall, over-blocking (false-positive rate "
         f"on the twins) and contrast ROC-AUC; the other columns on every scored row. *in-distribution*: trained on "
@@ -231,8 +234,8 @@ def to_markdown(board: dict[str, Any]) -> str:
                       "| # | classifier | contrast recall | over-blocking | contrast AUC | precision | recall | F1 | AP | p50 ms | p95 ms |",
                       "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for r in part.sort_values(["covered", "rank"], ascending=[False, True]).to_dict("records"):
-                tie = " ≈" if r["tied_with_above"] else ""
-                rank = r["rank"] if r["covered"] else "–"
+                tie = " ≈" if r["tied_with_leader"] else ""
+                rank = int(r["rank"]) if r["covered"] else "–"
                 name = (_md_escape(r["classifier"]) + ("" if r["covered"] else " *(not covered)*")
                         + (" *(in-distribution)*" if r.get("in_distribution") else ""))
                 lat = lambda k: "–" if r.get(k) is None or r.get(k) != r.get(k) else f"{r[k]:.2f}"  # noqa: E731
