@@ -40,5 +40,6 @@ def test_leaderboard_rank_by_unknown_metric_is_a_clear_error(tmp_path):
 
     res = run_benchmark("smoke", ["keyword-rules"], ["2023-02-15"], out=tmp_path / "runs",
                         options=RunOptions(n_resamples=10, latency_sample=0), cache_root=tmp_path / "c")
+    assert len(repr(res)) < 400 and res.run_id in repr(res)  # a RunResult prints compactly
     out = CliRunner().invoke(app, ["leaderboard", str(res.run_dir), "--out", str(tmp_path / "lb"), "--rank-by", "auc"])
     assert out.exit_code == 2 and "rank_by" in out.output and "average_precision" in out.output

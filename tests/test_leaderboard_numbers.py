@@ -74,3 +74,11 @@ def test_ties_are_relative_to_the_leader_and_uncovered_systems_are_unranked(run)
     res = M.paired_bootstrap("f1", y, Sa[:, j], Sb[:, j], n_resamples=50, seed=0, threshold=0.5)
     assert other["p_value_vs_leader"] == pytest.approx(float(res.p_value))
     assert "tied_with_above" not in other
+
+
+def test_objects_have_short_reprs(run):
+    from harness.suites import load_suite
+
+    suite = load_suite("core")
+    assert len(repr(suite)) < 200 and "20" in repr(suite) and "core" in repr(suite)
+    assert len(repr(run)) < 400 and run.run_id in repr(run)

@@ -45,6 +45,12 @@ class StoredRun:
     def run_id(self) -> str:
         return self.manifest.get("run_id", self.path.name)
 
+    def __repr__(self) -> str:
+        suite = self.manifest.get("suite", {})
+        names = sorted({c.get("name", "?") for c in self.manifest.get("classifiers", [])})
+        return (f"StoredRun({self.run_id!r}, suite={suite.get('name')!r} ({suite.get('n_examples')} examples), "
+                f"classifiers={names}, policies={self.manifest.get('policy_versions')}, path={str(self.path)!r})")
+
     def predictions(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "predictions.parquet")
 

@@ -91,6 +91,12 @@ class RunResult:
     run_dir: Path | None = None
     policies: list[Any] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        names = sorted({p.name for p in self.predictions})
+        return (f"RunResult({self.run_id!r}, suite={self.suite.name!r} ({len(self.suite)} examples), "
+                f"classifiers={names}, policies={[getattr(p, 'id', p) for p in self.policies]}, "
+                f"metrics={len(self.metrics)} rows, run_dir={str(self.run_dir) if self.run_dir else None!r})")
+
 
 def _resolve_policies(policies: Sequence[Any] | None) -> list[Any]:
     if not policies:

@@ -64,6 +64,12 @@ class Suite:
     def __len__(self) -> int:
         return len(self.examples)
 
+    def __repr__(self) -> str:
+        labels: dict[str, int] = {}
+        for e in self.examples:
+            labels[e.label] = labels.get(e.label, 0) + 1
+        return f"Suite({self.name!r}, version={self.version!r}, {len(self)} examples, labels={labels})"
+
     @property
     def ids(self) -> list[str]:
         return [e.id for e in self.examples]
