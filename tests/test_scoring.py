@@ -22,6 +22,18 @@ def _pred(suite, seed):
                        batch_size=8)
 
 
+def _scored_smoke(seed):
+    """Random topic scores on smoke, scored under 2023-02-15: (suite, policy, metrics, S, Y, scored mask)."""
+    from harness.runner.scoring import category_scores
+
+    suite = load_suite("smoke")
+    pred = _pred(suite, seed)
+    pol = load_policy("2023-02-15")
+    df = score_predictions(suite, pol, [pred], n_resamples=50)
+    S, _ = category_scores(pred, pol)
+    return suite, pol, df, S, suite.labels(pol), suite.scored_mask
+
+
 def test_memo_gives_identical_numbers_and_saves_work():
     suite = load_suite("smoke")
     preds = [_pred(suite, 1), _pred(suite, 2)]
@@ -36,15 +48,7 @@ def test_memo_gives_identical_numbers_and_saves_work():
 
 
 def test_cells_equal_sklearn():
-    suite = load_suite("smoke")
-    pred = _pred(suite, 3)
-    pol = load_policy("2023-02-15")
-    df = score_predictions(suite, pol, [pred], n_resamples=50)
-    from harness.runner.scoring import category_scores
-
-    S, _ = category_scores(pred, pol)
-    Y = suite.labels(pol)
-    m = suite.scored_mask
+    suite, pol, df, S, Y, m = _scored_smoke(3)
     for j, cat in enumerate(pol.category_keys):
         row = df[df["category"] == cat].iloc[0]
         y, s = Y[m, j], S[m, j]
@@ -58,16 +62,9 @@ def test_contrast_metrics_equal_sklearn_on_the_contrast_set():
     from sklearn.metrics import roc_auc_score
 
     from harness.policies import imitation_mask
-    from harness.runner.scoring import category_scores
 
-    suite = load_suite("smoke")
-    pred = _pred(suite, 4)
-    pol = load_policy("2023-02-15")
-    df = score_predictions(suite, pol, [pred], n_resamples=50)
-    S, _ = category_scores(pred, pol)
-    Y = suite.labels(pol)
+    suite, pol, df, S, Y, m = _scored_smoke(4)
     B = imitation_mask(suite.topics, suite.label_values, pol)
-    m = suite.scored_mask
     for j, cat in enumerate(pol.category_keys):
         row = df[df["category"] == cat].iloc[0]
         pos, neg = m & (Y[:, j] == 1), m & B[:, j] & (Y[:, j] == 0)

@@ -10,8 +10,8 @@ classifier versions, date, commit) come from the run manifest.
 from __future__ import annotations
 
 import html
-import re
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
                 rec: dict[str, Any] = {
                     "policy_version": pid, "category": cat, "rank": rank if covered else None,
                     "classifier": r.classifier,
-                    "classifier_version": r.classifier_version, "covered": bool(getattr(r, "covered", True)),
+                    "classifier_version": r.classifier_version, "covered": covered,
                     "n_positive": int(getattr(r, "n_positive", 0) or 0), "n_negative": int(getattr(r, "n_negative", 0) or 0),
                     "n_errors": int(getattr(r, "n_errors", 0) or 0),
                     "in_distribution": r.classifier in in_dist,
@@ -217,9 +217,9 @@ def to_markdown(board: dict[str, Any]) -> str:
                   "| classifier | contrast AUC | contrast recall | over-blocking | precision | recall | F1 | AP | categories |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for clf, r in macro.iterrows():
-            lines.append(f"| {_md_escape(clf)} | {_fmt(_finite(r['contrast_roc_auc']))} | {_fmt(_finite(r['contrast_recall']))} | "
-                         f"{_fmt(_finite(r['contrast_fpr']))} | {_fmt(_finite(r['precision']))} | {_fmt(_finite(r['recall']))} | "
-                         f"{_fmt(_finite(r['f1']))} | {_fmt(_finite(r['average_precision']))} | "
+            lines.append(f"| {_md_escape(clf)} | {_fmt(r['contrast_roc_auc'])} | {_fmt(r['contrast_recall'])} | "
+                         f"{_fmt(r['contrast_fpr'])} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | "
+                         f"{_fmt(r['f1'])} | {_fmt(r['average_precision'])} | "
                          f"{int(counts.loc[clf, 'f1'])} (F1), {int(counts.loc[clf, 'contrast_roc_auc'])} (contrast) |")
         lines.append("")
         for cat in board["categories"][pid]:

@@ -65,11 +65,12 @@ def mark_undefined(out: dict[str, Any], covered: np.ndarray | None = None) -> di
     return out
 
 
-def contrast_metrics(Y: np.ndarray, B: np.ndarray, S: np.ndarray, valid: np.ndarray, *, threshold: float,
-                     n_resamples: int, confidence: float, seed: int) -> dict[str, np.ndarray]:
+def contrast_metrics(Y: np.ndarray, B: np.ndarray, S: np.ndarray, valid: np.ndarray, covered: np.ndarray, *,
+                     threshold: float, n_resamples: int, confidence: float, seed: int) -> dict[str, np.ndarray]:
     """Per category: the contrast set (unsafe positives ``Y`` and benign imitators ``B``) metrics.
 
-    Undefined numbers (no unsafe or no benign rows in the set) are NaN.
+    Undefined numbers (no unsafe or no benign rows in the set, a category not ``covered``) are NaN;
+    the set sizes are counted for every category.
     """
     C = Y.shape[1]
     out = {f: np.full(C, np.nan) for f in CONTRAST_FIELDS}
@@ -78,7 +79,7 @@ def contrast_metrics(Y: np.ndarray, B: np.ndarray, S: np.ndarray, valid: np.ndar
         neg = valid & B[:, j] & (Y[:, j] == 0)
         rows = pos | neg
         out["contrast_n_unsafe"][j], out["contrast_n_benign"][j] = pos.sum(), neg.sum()
-        if not rows.any():
+        if not rows.any() or not covered[j]:
             continue
         y = np.ascontiguousarray(Y[rows, j:j + 1])
         s = np.ascontiguousarray(S[rows, j:j + 1])
@@ -194,10 +195,8 @@ def score_predictions(
             for f in METRIC_FIELDS:
                 row[f] = np.array([memo[k][f] for k in keys])
         mark_undefined(row, covered)
-        con = contrast_metrics(Y, B, S, valid, threshold=threshold, n_resamples=n_resamples,
-                               confidence=confidence, seed=seed)
-        for f in CONTRAST_FIELDS:
-            row[f] = con[f] if f.startswith("contrast_n") else np.where(covered, con[f], np.nan)
+        row.update(contrast_metrics(Y, B, S, valid, covered, threshold=threshold, n_resamples=n_resamples,
+                                    confidence=confidence, seed=seed))
         frames.append(pd.DataFrame(row))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

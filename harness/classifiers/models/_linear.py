@@ -121,3 +121,15 @@ def head_from_arrays(arrays: dict[str, np.ndarray], labels: Sequence[str], file:
     if coef is None or intercept is None or coef.shape[0] != len(labels) or intercept.shape != (len(labels),):
         raise InputError(Problem(f"coef/intercept missing or not matching {len(labels)} labels", file=file))
     return LinearHead(list(labels), coef.astype(np.float32), intercept.astype(np.float32))
+
+
+def trained_on_info(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a run stores about a trained model (``endpoint_info``): the suite and split it was fitted on.
+
+    Examples
+    --------
+    >>> trained_on_info({"trained_on": {"suite": "core", "split": "train", "n_examples": 3, "positives_per_label": {}}})
+    {'trained_on': {'suite': 'core', 'suite_version': None, 'suite_data_sha256': None, 'split': 'train', 'n_examples': 3}}
+    """
+    tr = meta.get("trained_on", {})
+    return {"trained_on": {k: tr.get(k) for k in ("suite", "suite_version", "suite_data_sha256", "split", "n_examples")}}

@@ -146,6 +146,4 @@ class TfidfLogReg(Classifier):
 
     def endpoint_info(self) -> dict[str, Any]:
         """Stored with every run: the suite and split the model was trained on (in-distribution marks)."""
-        tr = self.meta.get("trained_on", {})
-        return {"trained_on": {k: tr.get(k) for k in ("suite", "suite_version", "suite_data_sha256", "split",
-                                                      "n_examples")}}
+        return _linear.trained_on_info(self.meta)

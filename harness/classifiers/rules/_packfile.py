@@ -15,10 +15,9 @@ from typing import Any
 
 import yaml
 
-from harness.yamlsafe import StrictLoader, load_file
-
 from harness.errors import InputError, Problem
 from harness.policies.model import CATEGORY_KEYS
+from harness.yamlsafe import StrictLoader, load_file
 
 log = logging.getLogger("harness.classifiers.rules.pack")
 
