@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import PolicyBenchError
+from harness.metrics._errors import MetricInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=(
     "PolicyBench: which classifier or rule engine enforces a content policy best, at what "
@@ -46,7 +47,7 @@ def handle_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except PolicyBenchError as exc:
+        except (PolicyBenchError, MetricInputError) as exc:
             err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -359,7 +360,7 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.results.runs import runs_dir
-    from harness.runner.atomic import ensure_writable_dir
+    from harness._io import ensure_writable_dir
     from harness.runner.pipeline import RunOptions, run_benchmark
 
     target = Path(out_dir) if out_dir else runs_dir()

@@ -61,3 +61,7 @@ class UnknownPolicyVersion(InputError):
 
 class ClassifierError(PolicyBenchError):
     """A classifier misbehaved in a way that stops the run (bad shape, unknown name)."""
+
+
+class OutputError(PolicyBenchError):
+    """A results or cache location that cannot be written."""

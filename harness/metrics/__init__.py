@@ -1,7 +1,7 @@
 """Scoring kernels: exact metrics, bootstrap intervals, paired tests, latency statistics.
 
 NumPy in, NumPy out; options are keyword-only; inputs are validated and bad input raises
-:class:`MetricInputError` (an :class:`harness.errors.InputError` and a ``ValueError``)
+:class:`MetricInputError` (a ``ValueError``; the CLI reports it with exit code 2)
 naming the argument and the problem. The kernels are numba functions compiled with
 ``cache=True`` (``NUMBA_CACHE_DIR`` is honoured; without a writable cache they compile in
 memory), parallel over numba's threads (``NUMBA_NUM_THREADS``), with results that do not

@@ -1,25 +1,28 @@
-"""The error :mod:`harness.metrics` raises for bad input."""
+"""The error :mod:`harness.metrics` raises for bad input.
+
+:mod:`harness.metrics` imports nothing of the rest of the project, so this error stands alone:
+a :class:`ValueError` that names the argument. The CLI reports it like any other input error
+(exit code 2).
+"""
 
 from __future__ import annotations
 
-from harness.errors import InputError, Problem
 
-
-class MetricInputError(InputError, ValueError):
+class MetricInputError(ValueError):
     """Bad input to a metric: names the argument and what is wrong with it.
-
-    It is an :class:`harness.errors.InputError` (the CLI reports it and exits with code 2)
-    and a :class:`ValueError` (what numerical code usually catches).
 
     Examples
     --------
     >>> err = MetricInputError("y_score", "contains NaN at index 3")
-    >>> err.argument, err.problems[0].field
-    ('y_score', 'y_score')
+    >>> err.argument, str(err)
+    ('y_score', 'y_score: contains NaN at index 3')
     >>> isinstance(err, ValueError)
     True
     """
 
+    exit_code = 2
+
     def __init__(self, argument: str, message: str):
         self.argument = argument
-        super().__init__([Problem(message, field=argument)])
+        self.message = message
+        super().__init__(f"{argument}: {message}")

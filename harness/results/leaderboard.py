@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from harness import metrics as M
-from harness.runner.atomic import write_json, write_text
+from harness._io import write_json, write_text
 
 METRIC_COLUMNS = ("precision", "recall", "f1", "average_precision")
 CONTRAST_COLUMNS = ("contrast_recall", "contrast_fpr", "contrast_roc_auc")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.paths import as_umask
-from harness.runner.atomic import ensure_writable_dir
+from harness._io import ensure_writable_dir
 
 #: What a publication consists of, inside ``out_dir``.
 PUBLISHED = ("run", "charts", "leaderboard.json", "leaderboard.md", "leaderboard.html")

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.paths import results_dir
-from harness.runner.atomic import atomic_dir, ensure_writable_dir
+from harness._io import atomic_dir, ensure_writable_dir
 
 
 def runs_dir(root: Path | None = None) -> Path:

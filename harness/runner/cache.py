@@ -4,7 +4,12 @@ Layout: ``<cache>/<classifier key>/shard-<digest>.parquet``. A classifier key is
 ``<name>@<version>-<sha256(config)[:16]>`` (plus the policy version for policy-conditioned
 classifiers); each shard holds one committed batch: ``text_hash``, ``scores`` (list<float32>),
 ``error``, ``latency_single_s``, ``latency_batch_s``, ``batch_size`` and ``note`` (e.g.
-``reused-embeddings`` when the batch's timing shared work with another classifier). Shards are written
+``reused-embeddings`` when the batch's timing shared work with another classifier).
+
+Only successful predictions are stored. An item that failed (a hosted call that ran out of
+retries, a 401, a malformed answer, a classifier that raised on it) is never committed, so
+the next run computes it again; the ``error`` column is kept for the format, and an error
+row written by an older version is read as "not cached". Shards are written
 atomically (temporary file, then rename), so a run killed at any moment leaves only whole
 batches, and a restart recomputes nothing committed. Reading keeps the first row per text hash,
 so two workers that computed the same text never produce duplicates.
@@ -16,13 +21,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.runner.atomic import atomic_path, ensure_writable_dir
+from harness._io import atomic_path, ensure_writable_dir
 
 
 def text_hash(text: str) -> str:
@@ -83,7 +88,11 @@ class PredictionCache:
         return sorted(self.folder.glob("shard-*.parquet"))
 
     def load(self, wanted: Iterable[str] | None = None) -> dict[str, CachedRow]:
-        """Committed rows by text hash (only those in ``wanted`` when given)."""
+        """Committed successful rows by text hash (only those in ``wanted`` when given).
+
+        A row that holds an error (stored by an older version) is skipped: the item counts as
+        not cached and is retried.
+        """
         want = set(wanted) if wanted is not None else None
         out: dict[str, CachedRow] = {}
         for shard in self.shards():
@@ -91,19 +100,9 @@ class PredictionCache:
                 table = pq.read_table(shard)
             except Exception:  # a torn shard cannot exist (atomic rename); skip foreign files
                 continue
-            cols = table.to_pydict()
-            for i, h in enumerate(cols["text_hash"]):
-                if (want is not None and h not in want) or h in out:
-                    continue
-                sc = cols["scores"][i]
-                out[h] = CachedRow(
-                    scores=np.asarray(sc, dtype=np.float32) if sc is not None else None,
-                    error=cols["error"][i],
-                    latency_single_s=float(cols["latency_single_s"][i]) if cols["latency_single_s"][i] is not None else float("nan"),
-                    latency_batch_s=float(cols["latency_batch_s"][i]) if cols["latency_batch_s"][i] is not None else float("nan"),
-                    batch_size=int(cols["batch_size"][i] or 0),
-                    note=(cols.get("note") or [None] * len(cols["text_hash"]))[i],
-                )
+            for h, row in _rows(table.to_pydict()):
+                if (want is None or h in want) and h not in out:
+                    out[h] = row
         return out
 
     def commit(
@@ -116,26 +115,50 @@ class PredictionCache:
         batch_size: int,
         note: str | None = None,
     ) -> Path | None:
-        """Write one batch as a shard, atomically. Returns the shard path (None when disabled)."""
-        if not self.enabled or len(hashes) == 0:
+        """Write the batch's successful items as one shard, atomically.
+
+        Items whose ``errors`` entry is not None are left out (they are retried by the next run).
+        Returns the shard path, or None when the cache is disabled or no item succeeded.
+        """
+        keep = [i for i in range(len(hashes)) if errors[i] is None]
+        if not self.enabled or not keep:
             return None
-        digest = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:20]
+        kept = [hashes[i] for i in keep]
+        digest = hashlib.sha256("\n".join(kept).encode()).hexdigest()[:20]
         target = self.folder / f"shard-{digest}.parquet"
-        rows_scores = [
-            None if errors[i] is not None else [float(x) for x in scores[i]] for i in range(len(hashes))
-        ]
         table = pa.table(
             {
-                "text_hash": list(hashes),
-                "scores": rows_scores,
-                "error": [e if e is None else str(e) for e in errors],
-                "latency_single_s": [float(x) for x in latency_single_s],
-                "latency_batch_s": [float(x) for x in latency_batch_s],
-                "batch_size": [int(batch_size)] * len(hashes),
-                "note": [note] * len(hashes),
+                "text_hash": kept,
+                "scores": [[float(x) for x in scores[i]] for i in keep],
+                "error": [None] * len(keep),
+                "latency_single_s": [float(latency_single_s[i]) for i in keep],
+                "latency_batch_s": [float(latency_batch_s[i]) for i in keep],
+                "batch_size": [int(batch_size)] * len(keep),
+                "note": [note] * len(keep),
             },
             schema=SCHEMA,
         )
         with atomic_path(target) as tmp:
             pq.write_table(table, tmp)
         return target
+
+
+def _float(value: Any) -> float:
+    return float(value) if value is not None else float("nan")
+
+
+def _rows(cols: dict[str, list]) -> Iterator[tuple[str, CachedRow]]:
+    """The usable rows of one shard's columns, in order: ``(text_hash, row)``; error rows skipped."""
+    notes = cols.get("note") or [None] * len(cols["text_hash"])
+    for i, h in enumerate(cols["text_hash"]):
+        sc = cols["scores"][i]
+        if cols["error"][i] is not None or sc is None:
+            continue  # a failure stored by an older version: not cached, retried
+        yield h, CachedRow(
+            scores=np.asarray(sc, dtype=np.float32),
+            error=None,
+            latency_single_s=_float(cols["latency_single_s"][i]),
+            latency_batch_s=_float(cols["latency_batch_s"][i]),
+            batch_size=int(cols["batch_size"][i] or 0),
+            note=notes[i],
+        )

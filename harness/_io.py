@@ -13,12 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import PolicyBenchError
+from harness.errors import OutputError
 from harness.paths import as_umask
-
-
-class OutputError(PolicyBenchError):
-    """A results or cache location that cannot be written."""
 
 
 def ensure_writable_dir(path: Path, *, what: str = "output folder") -> Path:
