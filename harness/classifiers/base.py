@@ -17,12 +17,20 @@ Taxonomies (see :class:`Taxonomy`):
 
 Any object with these attributes and ``predict`` can be passed to the runner; it need not
 subclass :class:`Classifier`.
+
+Optional hooks for shared work (see :class:`SharesWork`): a classifier whose expensive work
+(e.g. text embeddings) can be reused by other classifiers or bindings provides
+``shared_work()`` (a context within which that work is reused), ``unshared_work()`` (a context
+within which it does all its work itself, so a timed single-item call pays its full cost) and
+``last_batch_info() -> BatchInfo`` (how many items its last ``predict`` call served from shared
+work). The runner uses them only through these names; it knows nothing of any model's internals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Sequence, runtime_checkable
+import contextlib
+from dataclasses import dataclass
+from typing import Any, ContextManager, Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -90,6 +98,58 @@ class SupportsPredict(Protocol):
     def predict(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+@dataclass(frozen=True)
+class BatchInfo:
+    """What a classifier reports about its last ``predict`` call.
+
+    Parameters
+    ----------
+    n_items : int
+        Texts in the call.
+    n_reused : int
+        Items (texts, or other inputs such as prototypes) served from work shared with another
+        classifier or binding instead of being computed in the call.
+
+    Examples
+    --------
+    >>> BatchInfo(n_items=4, n_reused=3).reused, BatchInfo(n_items=4, n_reused=2).reused
+    (True, False)
+    >>> (BatchInfo(2, 1) + BatchInfo(2, 2)).n_reused
+    3
+    """
+
+    n_items: int = 0
+    n_reused: int = 0
+
+    @property
+    def reused(self) -> bool:
+        """True when most of the call was served from shared work (its timing is not its own)."""
+        return 2 * self.n_reused > self.n_items
+
+    def __add__(self, other: "BatchInfo") -> "BatchInfo":
+        return BatchInfo(self.n_items + other.n_items, self.n_reused + other.n_reused)
+
+
+@runtime_checkable
+class SharesWork(Protocol):
+    """The optional hooks of a classifier whose expensive work can be shared (all three or none)."""
+
+    def shared_work(self) -> ContextManager[Any]:
+        """A context within which shared work (e.g. embeddings of the same texts) is reused.
+
+        Contexts of several classifiers may be nested; an inner one must share the outer's work.
+        """
+        ...
+
+    def unshared_work(self) -> ContextManager[Any]:
+        """A context within which the classifier computes everything itself (for timing)."""
+        ...
+
+    def last_batch_info(self) -> BatchInfo:
+        """What the last ``predict`` call reused (also after a call that raised)."""
+        ...
+
+
 class Classifier:
     """Convenience base class for classifiers.
 
@@ -120,6 +180,18 @@ class Classifier:
 
     def config(self) -> dict[str, Any]:
         return {}
+
+    def shared_work(self) -> ContextManager[Any]:
+        """A context within which work shared with other classifiers is reused (default: none)."""
+        return contextlib.nullcontext()
+
+    def unshared_work(self) -> ContextManager[Any]:
+        """A context within which nothing shared is reused, for timing (default: no change)."""
+        return contextlib.nullcontext()
+
+    def last_batch_info(self) -> BatchInfo:
+        """What the last ``predict`` call reused (default: nothing)."""
+        return BatchInfo()
 
     @classmethod
     def available(cls) -> tuple[bool, str]:

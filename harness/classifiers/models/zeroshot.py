@@ -78,7 +78,7 @@ def cosine_to_score(cos: np.ndarray) -> np.ndarray:
 
 
 @register(NAME)
-class MiniLmPolicyZeroShot(Classifier):
+class MiniLmPolicyZeroShot(_embed.SharedEmbeddings, Classifier):
     """Cosine similarity of MiniLM embeddings to the policy version's category and topic wording.
 
     Parameters
@@ -135,9 +135,10 @@ class MiniLmPolicyZeroShot(Classifier):
         return out
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        if not len(texts):
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return cosine_to_score(self.raw_cosines(texts))
+        with self._measure_reuse(len(texts)):  # prototypes embedded here count, as texts do
+            if not len(texts):
+                return np.zeros((0, len(self.labels)), dtype=np.float32)
+            return cosine_to_score(self.raw_cosines(texts))
 
     def config(self) -> dict[str, Any]:
         h = hashlib.sha256("\n".join(f"{k}\t{t}" for k, t in self._protos).encode()).hexdigest()
