@@ -106,3 +106,76 @@ def test_committed_batches_survive_a_crash(tmp_path):
 def test_text_hash_stable():
     assert text_hash("abc") == text_hash("abc") != text_hash("abd")
     assert len(text_hash("x")) == 32
+
+
+def test_failed_items_are_not_cached_and_only_they_are_retried(tmp_path):
+    texts = ["fine one", "boom here", "fine two", "boom again", "fine three", "boom here"]
+    key = "flaky-then-fixed"
+    first = run_classifier(Flaky(), texts, PredictionCache(tmp_path, key), latency_sample=0)
+    assert [i for i, _ in first.failures()] == [1, 3, 5]
+    assert all("model exploded" in why for _, why in first.failures())
+    stored = PredictionCache(tmp_path, key).load()
+    assert sorted(stored) == sorted(text_hash(t) for t in ("fine one", "fine two", "fine three"))
+    assert all(row.error is None and row.scores is not None for row in stored.values())
+
+    healthy = Counting()
+    second = run_classifier(healthy, texts, PredictionCache(tmp_path, key), latency_sample=0)
+    assert set(healthy.seen) == {"boom here", "boom again"}  # the warm-up repeats one of them
+    assert second.n_computed == 2 and second.n_reused == 3
+    assert not second.error_mask.any()
+    assert np.array_equal(second.scores[[0, 2, 4]], first.scores[[0, 2, 4]])
+    assert np.array_equal(second.scores[1], second.scores[5]) and second.scores[1].tolist() == [1.0, 0.25]
+
+
+def test_no_cache_recomputes_successes_and_failures_alike(tmp_path):
+    texts = ["fine one", "boom here"]
+    run_classifier(Flaky(), texts, PredictionCache(tmp_path, "k"), latency_sample=0)
+    clf = Counting()
+    p = run_classifier(clf, texts, PredictionCache(tmp_path, "k", read=False), latency_sample=0)
+    assert p.n_computed == 2 and p.n_reused == 0 and set(clf.seen) == set(texts)
+
+
+def test_a_batch_that_failed_entirely_writes_no_shard(tmp_path):
+    cache = PredictionCache(tmp_path, "allbad")
+    p = run_classifier(Flaky(), ["boom 1", "boom 2"], cache, latency_sample=0)
+    assert p.error_mask.all() and list(cache.folder.glob("shard-*.parquet")) == []
+
+
+def _old_style_shard(cache, rows):
+    """A shard as versions before the fix wrote it: failed items stored with their error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.runner.cache import SCHEMA
+
+    pq.write_table(pa.table({
+        "text_hash": [text_hash(t) for t, _, _ in rows],
+        "scores": [s for _, s, _ in rows],
+        "error": [e for _, _, e in rows],
+        "latency_single_s": [float("nan")] * len(rows),
+        "latency_batch_s": [0.001] * len(rows),
+        "batch_size": [3] * len(rows),
+        "note": [None] * len(rows),
+    }, schema=SCHEMA), cache.folder / "shard-0-old.parquet")  # sorts before any digest
+
+
+def test_errors_stored_by_older_versions_are_read_as_not_cached(tmp_path):
+    cache = PredictionCache(tmp_path, "old")
+    _old_style_shard(cache, [("ok", [0.5, 0.5], None), ("was 500", None, "HTTP 500: gave up after 5 attempts"),
+                             ("no scores", None, None)])
+    assert list(cache.load()) == [text_hash("ok")]
+    clf = Counting()
+    p = run_classifier(clf, ["ok", "was 500", "no scores"], cache, latency_sample=0)
+    assert set(clf.seen) == {"was 500", "no scores"} and p.n_computed == 2 and p.n_reused == 1
+    assert p.errors == [None, None, None] and p.scores[0].tolist() == [0.5, 0.5]
+    assert p.scores[1].tolist() == [1.0, 0.25] and p.scores[2].tolist() == [1.0, 0.25]
+    # the retried items are now stored as successes; the old error row no longer hides them
+    again = Counting()
+    assert run_classifier(again, ["ok", "was 500", "no scores"], cache).n_computed == 0 and again.seen == []
+
+
+def test_a_later_success_wins_over_an_older_stored_error(tmp_path):
+    cache = PredictionCache(tmp_path, "both")
+    _old_style_shard(cache, [("t", None, "timeout")])
+    cache.commit([text_hash("t")], np.array([[0.75, 0.0]], np.float32), [None], [np.nan], [0.01], 3)
+    assert cache.load()[text_hash("t")].scores.tolist() == [0.75, 0.0]
