@@ -17,6 +17,7 @@ import importlib.metadata
 import os
 import pkgutil
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -125,22 +126,42 @@ class _WriteWatch:
     def _hook(cls, event: str, args: tuple) -> None:
         if cls.active is None:
             return
+        try:
+            cls._record(event, args)
+        except Exception:  # noqa: BLE001 - an error in a hook would abort the audited call
+            cls.active.append(f"<could not check {event} {args!r}>")
+
+    @classmethod
+    def _record(cls, event: str, args: tuple) -> None:
+        dir_fd = None
         if event == "open":
             path, mode, flags = args
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 mode is None and isinstance(flags, int) and flags & cls._WRITE_FLAGS)
             paths = [path] if writes else []
-        elif event in ("os.mkdir", "os.remove", "os.rmdir", "os.truncate", "os.chmod", "shutil.rmtree"):
+        elif event in ("os.remove", "os.rmdir", "shutil.rmtree"):  # (path, dir_fd)
+            paths, dir_fd = [args[0]], args[1]
+        elif event in ("os.mkdir", "os.chmod"):  # (path, mode, dir_fd)
+            paths, dir_fd = [args[0]], args[2]
+        elif event == "os.rename":  # (src, dst, src_dir_fd, dst_dir_fd)
+            paths, dir_fd = [args[1]], args[3]
+        elif event == "os.truncate":  # (path, length)
             paths = [args[0]]
-        elif event in ("os.rename", "shutil.copyfile", "shutil.move"):
+        elif event in ("shutil.copyfile", "shutil.move"):  # (src, dst)
             paths = [args[1]]
         else:
             return
+        base = Path.cwd()
+        if isinstance(dir_fd, int) and dir_fd >= 0:  # relative to an open folder (e.g. shutil.rmtree's own walk)
+            try:
+                base = Path(os.readlink(f"/proc/self/fd/{dir_fd}"))
+            except OSError:
+                return
         for p in paths:
             if isinstance(p, int):  # a file descriptor
                 continue
             try:
-                rel = Path(os.fsdecode(p)).resolve().relative_to(REPO)
+                rel = (base / os.fsdecode(p)).resolve().relative_to(REPO)
             except (TypeError, ValueError):
                 continue
             if not _IGNORED_DIRS.intersection(rel.parts):
@@ -232,6 +253,10 @@ def test_the_write_watch_sees_writes_under_the_checkout_only(tmp_path, monkeypat
         os.close(os.open(checkout / "raw.bin", os.O_WRONLY | os.O_CREAT))
         (checkout / "made").mkdir()
         os.replace(elsewhere / "out.txt", checkout / "moved.txt")
+        (elsewhere / "tree" / "sub").mkdir(parents=True)
+        (elsewhere / "tree" / "sub" / "f.txt").write_text("x")
+        shutil.rmtree(elsewhere / "tree")  # unlinks relative to open folders: outside, not flagged
+        (checkout / "kept.txt").unlink()
     finally:
         written = _WriteWatch.stop()
-    assert written == ["made", "moved.txt", "new.txt", "raw.bin"]
+    assert written == ["kept.txt", "made", "moved.txt", "new.txt", "raw.bin"]
