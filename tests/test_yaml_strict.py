@@ -52,9 +52,10 @@ def test_policy_and_audit_files_reject_aliases(tmp_path):
 
 
 def test_rule_pack_rejects_aliases(tmp_path):
-    from harness.classifiers.rules._packfile import _read_yaml
+    from harness.classifiers.rules.pack import load_pack
 
     pack = tmp_path / "pack.yaml"
-    pack.write_text("version: x\n" + BOMB)
-    with pytest.raises(InputError, match="aliases"):
-        _read_yaml(pack)
+    pack.write_text("policy_version: x\n" + BOMB)
+    with pytest.raises(InputError, match="aliases") as exc:
+        load_pack(pack)
+    assert exc.value.problems[0].file == str(pack) and exc.value.problems[0].line == 3

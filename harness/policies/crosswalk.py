@@ -8,12 +8,13 @@ Under a policy version, a label then counts for the categories its topics fall i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness._yaml import LineMap, cached_load, check_format_version, read_yaml, validate
 from harness.errors import InputError, Problem
 from harness.paths import policies_dir
-from harness.policies._yamlio import read_yaml, validate
 from harness.policies.topics import topic_keys
 
 
@@ -44,6 +45,7 @@ class Crosswalk(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    format_version: Literal[1] = 1
     name: str = Field(min_length=1)
     title: str = Field(min_length=1)
     source: str = Field(min_length=1)
@@ -100,9 +102,6 @@ def list_crosswalks() -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
-_CACHE: dict[tuple[str, int, int], Crosswalk] = {}
-
-
 def load_crosswalk(name: str | Path) -> Crosswalk:
     """A crosswalk by name (``"llama-guard-3"``) or from a YAML file.
 
@@ -119,18 +118,17 @@ def load_crosswalk(name: str | Path) -> Crosswalk:
             raise InputError(Problem(
                 f"unknown crosswalk {name!r}; available: {', '.join(list_crosswalks()) or '(none)'}",
                 field="crosswalk"))
-    try:
-        st = path.stat()
-    except OSError:
-        raise InputError(Problem("crosswalk file not found", file=str(path))) from None
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    if key in _CACHE:
-        return _CACHE[key]
-    data, lines = read_yaml(path)
-    cw = validate(Crosswalk, data, path, lines)
+    cw, lines = cached_load(path, _parse, what="crosswalk file")
     if expected is not None and cw.name != expected:
         raise InputError(Problem(f"name {cw.name!r} does not match the file name ({expected}.yaml)",
                                  file=str(path), line=lines.line(("name",)), field="name"))
+    return cw
+
+
+def _parse(path: Path) -> tuple[Crosswalk, LineMap]:
+    data, lines = read_yaml(path)
+    check_format_version(data, path, lines)
+    cw = validate(Crosswalk, data, path, lines)
     known = set(topic_keys())
     problems = []
     for i, lab in enumerate(cw.labels):
@@ -141,5 +139,4 @@ def load_crosswalk(name: str | Path) -> Crosswalk:
                     file=str(path), line=lines.line(("labels", i, "topics", j)), field=f"labels.{i}.topics.{j}"))
     if problems:
         raise InputError(problems)
-    _CACHE[key] = cw
-    return cw
+    return cw, lines

@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness._yaml import LineMap, cached_load, check_format_version, read_yaml, validate
 from harness.errors import InputError, Problem, UnknownPolicyVersion
 from harness.paths import policies_dir
-from harness.policies._yamlio import LineMap, read_yaml, validate
 from harness.policies.model import Policy
 from harness.policies.topics import topic_keys
 
 #: Files in ``datasets/policies`` that are not policy versions.
 _NOT_VERSIONS = {"topics"}
-
-_CACHE: dict[tuple[str, int, int], Policy] = {}
 
 
 def _version_files() -> dict[str, Path]:
@@ -69,31 +67,39 @@ def load_policy(version: str | Path | Policy) -> Policy:
     return _load_file(files[version], expected_id=version)
 
 
-def _load_file(path: Path, *, expected_id: str | None) -> Policy:
-    try:
-        st = path.stat()
-    except OSError:
-        raise InputError(Problem("policy file not found", file=str(path))) from None
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
+def _parse_file(path: Path) -> tuple[Policy, LineMap]:
     data, lines = read_yaml(path)
-    policy = parse_policy(data, file=path, lines=lines)
+    return parse_policy(data, file=path, lines=lines), lines
+
+
+def _load_file(path: Path, *, expected_id: str | None) -> Policy:
+    policy, lines = cached_load(path, _parse_file, what="policy file")
     if expected_id is not None and policy.id != expected_id:
         raise InputError(Problem(f"id {policy.id!r} does not match the file name ({expected_id}.yaml)",
                                  file=str(path), line=lines.line(("id",)), field="id"))
-    _CACHE[key] = policy
     return policy
 
 
 def parse_policy(data: object, *, file: Path | str = "<policy>", lines: LineMap | None = None) -> Policy:
-    """Validate parsed YAML/JSON data as a policy version that covers every shared topic."""
+    """Validate parsed YAML/JSON data as a policy version that covers every shared topic.
+
+    ``format_version`` may be left out (it is 1); another value is an
+    :class:`~harness.errors.InputError`.
+
+    Examples
+    --------
+    >>> parse_policy({"format_version": 2, "id": "x"})
+    Traceback (most recent call last):
+    ...
+    harness.errors.InputError: 1 problem in input:
+      - <policy>, field 'format_version': unknown format_version 2; this PolicyBench reads format_version 1 (a file without one is read as 1)
+    """
     file = Path(file)
     lines = lines or LineMap()
     if not isinstance(data, dict):
         raise InputError(Problem("expected a mapping with id, date, title, provenance, categories, topics",
                                  file=str(file), line=lines.line(())))
+    check_format_version(data, file, lines)
     policy = validate(Policy, data, file, lines)
     known = topic_keys()
     problems = []

@@ -16,13 +16,17 @@ wording) and gives every topic of the shared vocabulary a :class:`TopicVerdict`:
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Literal, Mapping
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.errors import InputError, Problem
 
-#: The 14 category keys of the reference policy (2023-02-15), shared by all versions.
+#: The reference policy version: its 14 categories are the shared :data:`CATEGORY_KEYS`, and
+#: classifiers written for one version (keyword packs, profanity and PII baselines) use it.
+REFERENCE_VERSION = "2023-02-15"
+
+#: The 14 category keys of the reference policy (:data:`REFERENCE_VERSION`), shared by all versions.
 CATEGORY_KEYS: tuple[str, ...] = (
     "illegal",
     "child",
@@ -41,8 +45,10 @@ CATEGORY_KEYS: tuple[str, ...] = (
 )
 
 Verdict = Literal["disallowed", "restricted", "allowed", "not_mentioned"]
-VERDICTS: tuple[str, ...] = ("disallowed", "restricted", "allowed", "not_mentioned")
-RESTRICTED_AS: tuple[str, ...] = ("violation", "allowed")
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+#: How ``restricted`` topics count in a run: as violations or as allowed.
+RestrictedAs = Literal["violation", "allowed"]
+RESTRICTED_AS: tuple[str, ...] = get_args(RestrictedAs)
 
 
 def check_restricted_as(restricted_as: str) -> bool:
@@ -60,7 +66,7 @@ def check_restricted_as(restricted_as: str) -> bool:
     return restricted_as == "violation"
 
 
-def is_violation(verdict: str, restricted_as: str = "violation") -> bool:
+def is_violation(verdict: str, restricted_as: RestrictedAs = "violation") -> bool:
     """Whether a verdict counts as a violation under the ``restricted_as`` option.
 
     Examples
@@ -149,7 +155,8 @@ class Policy(_Frozen):
 
     Structural problems (a duplicate category, a topic whose category the version does not
     declare) raise :class:`~harness.errors.InputError` naming the field; the loader adds the
-    file and line. Use :func:`harness.policies.load_policy` to read one.
+    file and line. Use :func:`harness.policies.load_policy` to read one. ``format_version`` is
+    the file format (1, also when a file leaves it out).
 
     Examples
     --------
@@ -164,6 +171,7 @@ class Policy(_Frozen):
     ['dating_apps']
     """
 
+    format_version: Literal[1] = 1
     id: str = Field(min_length=1)
     date: _dt.date
     title: str = Field(min_length=1)
@@ -218,11 +226,11 @@ class Policy(_Frozen):
                 f"unknown topic {topic!r} for policy {self.id}; see datasets/policies/topics.yaml",
                 field="topic")) from None
 
-    def is_violation(self, topic: str, *, restricted_as: str = "violation") -> bool:
+    def is_violation(self, topic: str, *, restricted_as: RestrictedAs = "violation") -> bool:
         """Whether ``topic`` is a violation under this version."""
         return is_violation(self.verdict(topic).verdict, restricted_as)
 
-    def disallowed_topics(self, category: str, *, restricted_as: str = "violation") -> list[str]:
+    def disallowed_topics(self, category: str, *, restricted_as: RestrictedAs = "violation") -> list[str]:
         """Topics that are violations in ``category`` (restricted ones when ``restricted_as="violation"``).
 
         A shared category key this version does not have gives ``[]``; any other key is an
@@ -235,10 +243,3 @@ class Policy(_Frozen):
         counts_restricted = check_restricted_as(restricted_as)
         wanted = ("disallowed", "restricted") if counts_restricted else ("disallowed",)
         return [t for t, v in self.topics.items() if v.category == category and v.verdict in wanted]
-
-    def verdict_counts(self) -> Mapping[str, int]:
-        """How many topics have each verdict."""
-        counts = {v: 0 for v in VERDICTS}
-        for v in self.topics.values():
-            counts[v.verdict] += 1
-        return counts

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness._yaml import cached_load, check_format_version, read_yaml, validate
 from harness.errors import InputError, Problem
 from harness.paths import policies_dir
-from harness.policies._yamlio import read_yaml, validate
 from harness.policies.model import Topic
-
-_CACHE: dict[tuple[str, int, int], tuple[Topic, ...]] = {}
 
 
 def topics_path() -> Path:
@@ -20,15 +18,9 @@ def topics_path() -> Path:
     return policies_dir() / "topics.yaml"
 
 
-def _load(path: Path) -> tuple[Topic, ...]:
-    try:
-        st = path.stat()
-    except OSError:
-        raise InputError(Problem("topic vocabulary not found", file=str(path))) from None
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    if key in _CACHE:
-        return _CACHE[key]
+def _parse(path: Path) -> tuple[Topic, ...]:
     data, lines = read_yaml(path)
+    check_format_version(data, path, lines)
     if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
         raise InputError(Problem("expected a mapping with a 'topics' list", file=str(path),
                                  line=lines.line(("topics",)), field="topics"))
@@ -48,9 +40,11 @@ def _load(path: Path) -> tuple[Topic, ...]:
         topics.append(t)
     if problems:
         raise InputError(problems)
-    _CACHE.clear()
-    _CACHE[key] = tuple(topics)
-    return _CACHE[key]
+    return tuple(topics)
+
+
+def _load(path: Path) -> tuple[Topic, ...]:
+    return cached_load(path, _parse, what="topic vocabulary")
 
 
 def load_topics() -> list[Topic]:

@@ -2,6 +2,7 @@
 
 A pack (``datasets/rules/<policy version>.yaml``) is written for one policy version::
 
+    format_version: 1                # the file format (optional; 1 when left out)
     policy_version: "2024-01-10"     # the version whose categories the pack scores
     pack_version: 1                  # bump when rules change (also hashed into the cache key)
     extends: _library                # optional: start from another pack's rules
@@ -52,7 +53,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.classifiers.rules._normalize import normalize_term, squeeze, variants
-from harness.classifiers.rules._packfile import Rule, compile_regex, resolve
+from harness.classifiers.rules._packfile import Rule, resolve
+from harness.classifiers.rules._regex import compile_regex
 from harness.errors import InputError, Problem
 
 _NONWORD = re.compile(r"[^\w\s']+")
@@ -149,7 +151,7 @@ def compile_pack(policy_version: str, pack_version: str, rules: list[Rule], file
                 continue
             payloads.setdefault(norm, []).append((idx, len(norm), prefix))
         for pattern in rule.regex:
-            rx, err = compile_regex(pattern, rule)
+            rx, err = compile_regex(pattern, label=f"{rule.category}/{rule.id}")
             if rx is None:
                 problems.append(Problem(err or "invalid regex", file=rule.file, line=rule.line,
                                         field=f"{where}.regex"))
@@ -192,8 +194,8 @@ def load_pack(path: str | Path) -> RulePack:
     True
     """
     path = Path(path)
-    data, rules_by_cat, files = resolve(path, ())
-    if not data.get("policy_version"):
+    spec, rules_by_cat, files = resolve(path, ())
+    if not spec.policy_version:
         raise InputError(Problem("missing (a pack states the policy version it is written for)", file=str(path),
                                  line=1, field="policy_version"))
     h = hashlib.sha256()
@@ -207,8 +209,7 @@ def load_pack(path: str | Path) -> RulePack:
     rules = [r for cat in rules_by_cat.values() for r in cat.values()]
     if not rules:
         raise InputError(Problem("the pack has no rules", file=str(path), field="categories"))
-    pack = compile_pack(str(data["policy_version"]), str(data.get("pack_version", "1")), rules,
-                        [str(f) for f in files], sha)
+    pack = compile_pack(spec.policy_version, spec.pack_version, rules, [str(f) for f in files], sha)
     with _LOCK:
         _CACHE[key] = pack
     return pack
