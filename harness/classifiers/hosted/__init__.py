@@ -16,7 +16,9 @@ retries with backoff on 429/5xx/timeouts (see :class:`HttpOptions`).
 Besides ``predict``, each adapter has ``predict_with_errors(texts) -> (scores, errors)`` (a
 failed item gets zeros and a message; the others are unaffected) and ``endpoint_info()`` (the
 model name and ``system_fingerprint`` the endpoint reported, and request counters) for the
-run manifest.
+run manifest. The runner never stores a failed item in the prediction cache, so the next run
+asks the endpoint again for exactly the items that failed (after a 429, a 5xx, a timeout, a
+rejected key or an answer that could not be parsed).
 """
 
 from harness.classifiers.hosted._base import HostedClassifier, HostedItemErrors, MalformedAnswer
