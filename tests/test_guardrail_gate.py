@@ -11,8 +11,19 @@ def test_tfidf_health_recall_holds(policybench):
 
 @pytest.mark.policybench(classifier="keyword-rules", suite="core", policy="2023-02-15",
                          category="adult", metric="precision", at_least=0.4, use_ci_lower=True)
-def test_keyword_rules_adult_precision(policybench_result):
-    assert policybench_result.low >= 0.4 and policybench_result.passed
+def test_keyword_rules_adult_precision(policybench_result, policybench):
+    # The fixture has already failed the test unless the CI lower bound is >= 0.4; what is left to
+    # check is that the marker's arguments reached the gate, use_ci_lower included.
+    r = policybench_result
+    assert (r.classifier, r.suite, r.policy, r.category, r.metric, r.threshold) == (
+        "keyword-rules", "core", "2023-02-15", "adult", "precision", 0.4)
+    assert "required CI lower bound >= 0.4" in r.message
+    # a bound between the CI's lower end and the value passes on the value, fails on the lower end
+    assert r.low < r.value
+    gate = dict(suite="core", policy="2023-02-15", category="adult", metric="precision",
+                at_least=(r.low + r.value) / 2)
+    assert policybench.evaluate("keyword-rules", **gate).passed
+    assert not policybench.evaluate("keyword-rules", use_ci_lower=True, **gate).passed
 
 
 # --- what a failing gate looks like ---------------------------------------------------------
