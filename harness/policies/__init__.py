@@ -8,8 +8,8 @@ own labels become scores per category of any version (:func:`label_category_matr
 
 Examples
 --------
->>> from harness.policies import diff, load_policy
->>> load_policy("2023-02-15").verdict("mlm").verdict
+>>> from harness.policies import REFERENCE_VERSION, diff, load_policy
+>>> load_policy(REFERENCE_VERSION).verdict("mlm").verdict
 'disallowed'
 >>> "mlm" in diff("2023-02-15", "2024-01-10").newly_allowed()
 True
@@ -20,11 +20,13 @@ from harness.policies.diff import PolicyDiff, TopicChange, VerdictRef, diff
 from harness.policies.load import list_versions, load_policy, parse_policy
 from harness.policies.model import (
     CATEGORY_KEYS,
+    REFERENCE_VERSION,
     RESTRICTED_AS,
     VERDICTS,
     Category,
     Policy,
     Provenance,
+    RestrictedAs,
     Topic,
     TopicVerdict,
     check_restricted_as,
@@ -35,8 +37,8 @@ from harness.policies.projection import (imitation_mask, label_category_matrix, 
 from harness.policies.topics import load_topics, topic_index, topic_keys
 
 __all__ = [
-    "CATEGORY_KEYS", "RESTRICTED_AS", "VERDICTS",
-    "Category", "Crosswalk", "CrosswalkLabel", "Policy", "PolicyDiff", "Provenance", "Topic",
+    "CATEGORY_KEYS", "REFERENCE_VERSION", "RESTRICTED_AS", "VERDICTS",
+    "Category", "Crosswalk", "CrosswalkLabel", "Policy", "PolicyDiff", "Provenance", "RestrictedAs", "Topic",
     "TopicChange", "TopicVerdict", "VerdictRef",
     "check_restricted_as", "diff", "is_violation", "label_category_matrix", "list_crosswalks",
     "list_versions", "load_crosswalk", "load_policy", "load_topics", "parse_policy",

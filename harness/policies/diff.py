@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from harness.policies.load import load_policy
-from harness.policies.model import Policy, is_violation
+from harness.policies.model import Policy, RestrictedAs, is_violation
+
+#: What a topic change does to ground truth (see :meth:`TopicChange.effect`).
+Effect = Literal["relaxed", "tightened", "moved"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,30 @@ class TopicChange:
     before: VerdictRef
     after: VerdictRef
 
-    @property
-    def verdict_changed(self) -> bool:
-        return self.before.verdict != self.after.verdict
+    def effect(self, restricted_as: RestrictedAs = "violation") -> Effect | None:
+        """How the change moves ground truth under ``restricted_as``.
+
+        ``"relaxed"``: a violation before, not after; ``"tightened"``: the reverse;
+        ``"moved"``: a violation in both, under another category; ``None``: no ground truth
+        moves (e.g. disallowed → restricted while restricted counts as a violation).
+
+        Examples
+        --------
+        >>> c = TopicChange("t", VerdictRef("disallowed", "adult"), VerdictRef("restricted", "adult"))
+        >>> c.effect(), c.effect("allowed")
+        (None, 'relaxed')
+        >>> TopicChange("t", VerdictRef("disallowed", "adult"), VerdictRef("disallowed", "illegal")).effect()
+        'moved'
+        """
+        before = is_violation(self.before.verdict, restricted_as)
+        after = is_violation(self.after.verdict, restricted_as)
+        if before and not after:
+            return "relaxed"
+        if after and not before:
+            return "tightened"
+        if before and after and self.before.category != self.after.category:
+            return "moved"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {"topic": self.topic, "before": self.before.to_dict(), "after": self.after.to_dict()}
@@ -54,12 +78,12 @@ class PolicyDiff:
         """The change for ``topic``, or None if it did not change."""
         return next((c for c in self.changes if c.topic == topic), None)
 
-    def newly_disallowed(self, *, restricted_as: str = "violation") -> list[str]:
+    def newly_disallowed(self, *, restricted_as: RestrictedAs = "violation") -> list[str]:
         """Topics that are violations after but not before."""
         return [c.topic for c in self.changes
                 if is_violation(c.after.verdict, restricted_as) and not is_violation(c.before.verdict, restricted_as)]
 
-    def newly_allowed(self, *, restricted_as: str = "violation") -> list[str]:
+    def newly_allowed(self, *, restricted_as: RestrictedAs = "violation") -> list[str]:
         """Topics that were violations before but are not after."""
         return [c.topic for c in self.changes
                 if is_violation(c.before.verdict, restricted_as) and not is_violation(c.after.verdict, restricted_as)]

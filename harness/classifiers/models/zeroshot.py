@@ -30,9 +30,9 @@ import numpy as np
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.models import _embed
 from harness.classifiers.registry import register
+from harness.policies import REFERENCE_VERSION
 
 NAME = "minilm-policy-zeroshot"
-REFERENCE_VERSION = "2023-02-15"
 CENTER = 0.37
 SCALE = 0.05
 

@@ -83,12 +83,12 @@ class RuleSpec(_Strict):
     --------
     >>> RuleSpec(id="dating_apps", topic="dating_apps", weight=0.7, terms="tinder").terms
     ['tinder']
-    >>> RuleSpec(id="x", regex=["(unclosed"])
-    Traceback (most recent call last):
-    ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for RuleSpec
-    regex.0
-      Value error, invalid regex '(unclosed': missing ), unterminated subpattern at position 0 (re2: missing ): (unclosed) [type=value_error, input_value='(unclosed', input_type=str]
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     RuleSpec(id="x", weight=2, regex=["(unclosed"])
+    ... except ValidationError as e:
+    ...     print([(err["loc"], err["msg"].split(":")[0]) for err in e.errors()])
+    [(('weight',), 'Value error, weight must be in (0, 1], got 2'), (('regex', 0), "Value error, invalid regex '(unclosed'")]
     """
 
     id: str = Field(min_length=1)

@@ -19,8 +19,7 @@ from harness.classifiers.registry import register
 from harness.classifiers.rules.pack import RulePack, load_pack
 from harness.errors import InputError, Problem
 from harness.paths import rules_dir
-
-REFERENCE_VERSION = "2023-02-15"
+from harness.policies import REFERENCE_VERSION
 
 
 def available_packs(folder: Path | None = None) -> list[str]:

@@ -31,6 +31,7 @@ import numpy as np
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.registry import register
 from harness.classifiers.rules.pack import Rule, RulePack, compile_pack
+from harness.policies import REFERENCE_VERSION
 
 #: Weight of each presidio entity type (types not listed are ignored).
 ENTITY_WEIGHTS: dict[str, float] = {
@@ -124,7 +125,7 @@ def _analyzer() -> Any:
 def _context_pack() -> RulePack:
     rules = [Rule(id=rid, category="privacy", weight=w, regex=list(rx), file=__file__)
              for rid, w, rx in CONTEXT_RULES]
-    return compile_pack("2023-02-15", "1", rules, [__file__], "builtin")
+    return compile_pack(REFERENCE_VERSION, "1", rules, [__file__], "builtin")
 
 
 @register("pii-rules")
@@ -142,7 +143,7 @@ class PiiRules(Classifier):
     name = "pii-rules"
     version = "1"
     description = "presidio-analyzer pattern recognisers on a blank spaCy pipeline plus personal-data request rules."
-    taxonomy = Taxonomy.for_policy("2023-02-15")
+    taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     labels = ("privacy",)
     requirements = ("presidio-analyzer", "spacy")
     batch_size = 64

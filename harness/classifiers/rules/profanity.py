@@ -23,6 +23,7 @@ import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.registry import register
+from harness.policies import REFERENCE_VERSION
 
 _CENSOR = "\x07"
 
@@ -48,7 +49,7 @@ class ProfanityCheck(Classifier):
     name = "profanity-check"
     version = "1"
     description = "alt-profanity-check: linear SVM profanity probability, mapped to hate/harassment."
-    taxonomy = Taxonomy.for_policy("2023-02-15")
+    taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     labels = ("hate_harass_violence",)
     requirements = ("alt-profanity-check",)
     batch_size = 256
@@ -89,7 +90,7 @@ class BetterProfanity(Classifier):
     name = "better-profanity"
     version = "1"
     description = "better-profanity word list (leet variants), count of censored words, mapped to hate/harassment."
-    taxonomy = Taxonomy.for_policy("2023-02-15")
+    taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     labels = ("hate_harass_violence",)
     requirements = ("better-profanity",)
     batch_size = 64
