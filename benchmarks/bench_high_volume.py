@@ -1,6 +1,6 @@
 """High volume: 10 classifiers × 14 categories × 6 policy versions over 1,000,000 examples, with
 1,000-resample bootstrap CIs on every cell, from stored predictions — through the same scoring
-path as ``policybench run`` (:func:`harness.runner.scoring.score_predictions`).
+path as ``policybench run`` (:func:`harness.scoring.score_predictions`).
 
 Run: ``.venv/bin/pytest benchmarks/bench_high_volume.py --benchmark-json results/benchmarks/high_volume.json -s``
 
@@ -24,7 +24,7 @@ import pytest
 from harness.classifiers.base import Taxonomy
 from harness.policies import list_versions, load_policy, project_truth, topic_keys
 from harness.runner.predict import Predictions
-from harness.runner.scoring import score_predictions
+from harness.scoring import score_predictions
 
 N = int(os.environ.get("PB_HIGH_VOLUME_N", "1000000"))
 K = 10

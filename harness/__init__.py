@@ -5,8 +5,9 @@ The public API, re-exported lazily (importing ``harness`` stays cheap):
 - policies: :func:`list_versions`, :func:`load_policy`, :func:`diff`, :func:`load_crosswalk`
 - suites: :func:`load_suite`, :class:`Suite`, :class:`Example`, :func:`audit_suite` (shortcut audit)
 - classifiers: :func:`get_classifier`, :func:`list_classifiers`, :class:`Classifier`, :class:`Taxonomy`
-- runner: :func:`run_benchmark`, :class:`RunOptions`
-- results: :func:`load_run`, :func:`list_runs`
+- runner: :class:`RunOptions`
+- scoring: :func:`rescore` (re-score a stored run under any policies and options), :class:`ScoredView`
+- results: :func:`run_benchmark`, :class:`RunResult`, :func:`load_run`, :func:`list_runs`, :class:`RunRecord`
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ _EXPORTS = {
     "list_classifiers": "harness.classifiers.registry",
     "Classifier": "harness.classifiers.base",
     "Taxonomy": "harness.classifiers.base",
-    "run_benchmark": "harness.runner.pipeline",
-    "RunOptions": "harness.runner.pipeline",
+    "RunOptions": "harness.runner",
+    "rescore": "harness.scoring",
+    "ScoredView": "harness.scoring",
+    "run_benchmark": "harness.results.benchmark",
+    "RunResult": "harness.results.benchmark",
+    "RunRecord": "harness.results.record",
     "load_run": "harness.results.runs",
     "list_runs": "harness.results.runs",
 }

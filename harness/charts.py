@@ -150,26 +150,26 @@ def pr_curves(suite: Any, predictions: Sequence[Any], policy: Any, *, categories
               restricted_as: str = "violation") -> plt.Figure:
     """Precision–recall curves per category (a panel each), a line per classifier that covers it."""
     from harness import metrics as M
-    from harness.runner.scoring import category_scores
+    from harness.scoring import ScoredView, display_name
 
-    Y = suite.labels(policy, restricted_as=restricted_as)
+    view = ScoredView(suite, policy, restricted_as)
     cats = list(categories) if categories else list(policy.category_keys)
     ncol = min(4, len(cats))
     nrow = int(np.ceil(len(cats) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3.3 * nrow + 0.8), squeeze=False)
-    proj = [(p, *category_scores(p, policy, restricted_as=restricted_as)) for p in predictions]
     for k, cat in enumerate(cats):
         ax = axes[k // ncol][k % ncol]
-        j = list(policy.category_keys).index(cat)
-        for i, (p, S, covered) in enumerate(proj):
-            valid = suite.scored_mask & ~p.error_mask
-            y = Y[valid, j]
+        j = view.column(cat)
+        for i, p in enumerate(predictions):
+            S, covered = view.scores(p)
+            valid = view.valid(p)
+            y = view.truth[valid, j]
             if not covered[j] or y.sum() == 0 or y.sum() == len(y):
                 continue
             prec, rec, _ = M.precision_recall_curve(y, S[valid, j])
             st = _style(i)
             ax.step(rec, prec, where="post", color=st["color"], linestyle=st["linestyle"], linewidth=1.4,
-                    label=p.name + (f"@{p.binding}" if p.binding else ""))
+                    label=display_name(p))
         ax.set_title(cat, fontsize=10)
         ax.set_xlim(0, 1.01)
         ax.set_ylim(0, 1.02)
@@ -278,20 +278,21 @@ def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, 
 
 
 def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str = "2023-02-15") -> list[Path]:
-    """Write every chart of a stored run (:class:`harness.results.runs.StoredRun`) as PNG and SVG."""
-    from harness.policies import load_policy
+    """Write every chart of a run (stored, :func:`harness.load_run`, or in memory) as PNG and SVG.
+
+    Ground truth comes from the policies recorded with the run, not from today's policy files.
+    """
+    from harness.scoring import bound_to
 
     out_dir = Path(out_dir) if out_dir else run.path / "charts"
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics = run.metrics
-    versions = _versions(metrics)
-    ref = reference_policy if reference_policy in versions else versions[0]
-    pols = [load_policy(v) for v in versions]
-    suite = run.to_suite()
-    preds = run.load_predictions()
-    ref_pol = load_policy(ref)
-    ref_preds = [p for p in preds if p.binding in ("", ref)]
-    ra = run.manifest.get("options", {}).get("restricted_as", "violation")
+    pols = sorted(run.policies, key=lambda p: p.id)
+    ref_pol = next((p for p in pols if p.id == reference_policy), pols[0])
+    ref = ref_pol.id
+    suite = run.suite
+    ref_preds = bound_to(run.predictions, ref)
+    ra = run.options.restricted_as
     figs = {
         "recall_across_versions": metric_across_versions(metrics, "recall"),
         "precision_across_versions": metric_across_versions(metrics, "precision"),

@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import PolicyBenchError
-from harness.metrics._errors import MetricInputError
+from harness.options import DEFAULT_SUITE, RunOptions
+
+_D = RunOptions()  # the run defaults, defined once in harness.options
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=(
     "PolicyBench: which classifier or rule engine enforces a content policy best, at what "
@@ -40,6 +42,13 @@ def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def _user_error(exc: BaseException) -> bool:
+    """A PolicyBench error, or a metric input error (only possible once harness.metrics is loaded)."""
+    metric_errors = sys.modules.get("harness.metrics._errors")
+    return isinstance(exc, PolicyBenchError) or (
+        metric_errors is not None and isinstance(exc, metric_errors.MetricInputError))
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Turn user-facing errors into a message on stderr and exit code 2 (130 on Ctrl-C)."""
 
@@ -47,7 +56,9 @@ def handle_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (PolicyBenchError, MetricInputError) as exc:
+        except Exception as exc:
+            if not _user_error(exc):
+                raise
             err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -326,7 +337,7 @@ def _print_metrics(result: Any) -> None:
         for c in ("classifier", "p50 ms", "p95 ms", "p99 ms", "items/s", "batch"):
             t.add_column(c, justify="right" if c != "classifier" else "left")
         for _, r in result.latency.iterrows():
-            name = r["classifier"] + (f"@{r['binding']}" if r.get("binding") else "")
+            name = r["classifier"] + (f"@{r['binding']}" if r.get("binding") else "")  # as scoring.display_name
             ms = lambda k: f"{1000 * r[k]:.2f}" if k in r and r[k] == r[k] else "-"  # noqa: E731
             thr = f"{r['throughput_items_per_s']:.0f}" + ("*" if r.get("batch_reused_embeddings") else "")
             t.add_row(name, ms("p50_s"), ms("p95_s"), ms("p99_s"), thr, str(r["batch_size"]))
@@ -339,29 +350,29 @@ def _print_metrics(result: Any) -> None:
 @app.command("run")
 @handle_errors
 def run(
-    suite: str = typer.Option("core", "--suite", help="Suite name or folder."),
+    suite: str = typer.Option(DEFAULT_SUITE, "--suite", help="Suite name or folder."),
     classifier: Optional[List[str]] = typer.Option(None, "--classifier", "-c", help="Classifier (repeatable; default: the built-in offline field)."),
-    policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Policy version (repeatable; default: all)."),
-    split: str = typer.Option("test", "--split", help="train | dev | test | all"),
-    restricted_as: str = typer.Option("violation", "--restricted-as", help="violation | allowed: how 'restricted' topics count."),
+    policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Policy version or policy file (repeatable; default: all)."),
+    split: str = typer.Option(_D.split or "all", "--split", help="train | dev | test | all"),
+    restricted_as: str = typer.Option(_D.restricted_as, "--restricted-as", help="violation | allowed: how 'restricted' topics count."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for results/runs (default: results/runs)."),
-    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples for CIs."),
-    seed: int = typer.Option(0, "--seed"),
-    threshold: float = typer.Option(0.5, "--threshold", help="Score at or above which a category is flagged."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
-    latency_sample: int = typer.Option(200, "--latency-sample", help="Items timed one at a time per classifier (-1: all)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Recompute predictions even when cached."),
-    executor: str = typer.Option("local", "--executor", help="local | dask"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address (default: a LocalCluster)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N examples (smoke runs)."),
+    n_resamples: int = typer.Option(_D.n_resamples, "--n-resamples", help="Bootstrap resamples for CIs."),
+    seed: int = typer.Option(_D.seed, "--seed"),
+    threshold: float = typer.Option(_D.threshold, "--threshold", help="Score at or above which a category is flagged."),
+    batch_size: Optional[int] = typer.Option(_D.batch_size, "--batch-size"),
+    latency_sample: int = typer.Option(_D.latency_sample, "--latency-sample", help="Items timed one at a time per classifier (-1: all)."),
+    no_cache: bool = typer.Option(not _D.use_cache, "--no-cache", help="Recompute predictions even when cached."),
+    executor: str = typer.Option(_D.executor, "--executor", help="local | dask"),
+    scheduler: Optional[str] = typer.Option(_D.scheduler, "--scheduler", help="dask scheduler address (default: a LocalCluster)."),
+    limit: Optional[int] = typer.Option(_D.limit, "--limit", help="Only the first N examples (smoke runs)."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of tables."),
 ) -> None:
     """Run classifiers over a suite and score them under every policy version (the main job)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.results.runs import runs_dir
     from harness._io import ensure_writable_dir
-    from harness.runner.pipeline import RunOptions, run_benchmark
+    from harness.results.benchmark import run_benchmark
+    from harness.results.runs import runs_dir
 
     target = Path(out_dir) if out_dir else runs_dir()
     ensure_writable_dir(target, what="results folder")
@@ -381,6 +392,33 @@ def run(
         return _json(json.loads(result.metrics.to_json(orient="records")))
     _print_metrics(result)
     out.print(f"results: {result.run_dir}")
+
+
+@app.command("rescore")
+@handle_errors
+def rescore(
+    run: Optional[str] = typer.Argument(None, help="Run id or folder (default: the latest run)."),
+    policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Policy version or file (repeatable; default: the run's own, as recorded)."),
+    restricted_as: Optional[str] = typer.Option(None, "--restricted-as", help="violation | allowed (default: the run's)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Flagging threshold (default: the run's)."),
+    n_resamples: Optional[int] = typer.Option(None, "--n-resamples", help="Bootstrap resamples (default: the run's)."),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Also write the re-scored metrics table to this CSV file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of tables."),
+) -> None:
+    """Re-score a stored run's predictions under other policies or options (no prediction is recomputed)."""
+    from types import SimpleNamespace
+
+    from harness._io import write_text
+    from harness.scoring import rescore as do_rescore
+
+    stored = _latest_run(run)
+    metrics = do_rescore(stored, policy or None, restricted_as=restricted_as, threshold=threshold,
+                         n_resamples=n_resamples)
+    if csv is not None:
+        write_text(csv, metrics.to_csv(index=False))
+    if as_json:
+        return _json(json.loads(metrics.to_json(orient="records")))
+    _print_metrics(SimpleNamespace(run_id=stored.run_id, suite=stored.suite, metrics=metrics, latency=metrics.iloc[0:0]))
 
 
 # --------------------------------------------------------------------------- charts, leaderboard, publish

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-METRICS = ("precision", "recall", "f1", "fpr", "average_precision", "roc_auc")
 
 
 @dataclass
@@ -59,8 +58,10 @@ class PolicyBenchGate:
                  n_resamples: int = 1000, seed: int = 0, restricted_as: str = "violation",
                  at_least: float | None = None, at_most: float | None = None,
                  use_ci_lower: bool = False, n_examples: int = 5) -> GateResult:
-        from harness.runner.pipeline import RunOptions, run_benchmark
-        from harness.runner.scoring import category_scores
+        from harness.metrics import METRICS
+        from harness.results.benchmark import run_benchmark
+        from harness.runner import RunOptions
+        from harness.scoring import ScoredView, worst_errors
 
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
@@ -92,24 +93,14 @@ class PolicyBenchGate:
             head += f"; required <= {at_most}"
         lines = [head]
         if not passed:
-            pol = res.policies[0]
-            pred = res.predictions[0]
-            S, _ = category_scores(pred, pol, restricted_as=restricted_as)
-            j = list(pol.category_keys).index(category)
-            y = res.suite.labels(pol, restricted_as=restricted_as)[:, j]
-            valid = res.suite.scored_mask & ~pred.error_mask
-            texts = res.suite.texts
-            if metric in ("recall", "f1", "average_precision", "roc_auc"):
-                idx = np.where(valid & (y == 1) & (S[:, j] < threshold))[0]
-                idx = idx[np.argsort(S[idx, j], kind="stable")][:n_examples]
-                lines.append(f"worst misses (positives with the lowest {category} scores):")
-            else:
-                idx = np.where(valid & (y == 0) & (S[:, j] >= threshold))[0]
-                idx = idx[np.argsort(-S[idx, j], kind="stable")][:n_examples]
-                lines.append(f"worst false alarms (negatives with the highest {category} scores):")
-            for i in idx:
-                t = texts[i].replace("\n", " ")
-                lines.append(f"  score={S[i, j]:.3f}  {t[:160]}{'…' if len(t) > 160 else ''}")
+            kind = "misses" if metric in ("recall", "f1", "average_precision", "roc_auc") else "false_alarms"
+            view = ScoredView(res.suite, res.policies[0], restricted_as)
+            worst = worst_errors(view, res.predictions[0], category, kind=kind, threshold=threshold, n=n_examples)
+            lines.append(f"worst misses (positives with the lowest {category} scores):" if kind == "misses" else
+                         f"worst false alarms (negatives with the highest {category} scores):")
+            for r in worst.itertuples():
+                t = r.text.replace("\n", " ")
+                lines.append(f"  score={r.score:.3f}  {t[:160]}{'…' if len(t) > 160 else ''}")
         return GateResult(name, suite, policy, category, metric, value, low, high,
                           float(bound) if bound is not None else float("nan"), passed, "\n".join(lines))
 

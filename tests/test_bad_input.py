@@ -113,7 +113,7 @@ class NanClassifier:
 
 @pytest.mark.parametrize("shape_bug", [False, True])
 def test_classifier_returning_nan_or_wrong_shape(tmp_path, shape_bug):
-    from harness.runner.pipeline import RunOptions, run_benchmark
+    from harness import RunOptions, run_benchmark
 
     folder = make_suite(tmp_path, [GOOD, second()])
     with pytest.raises(ClassifierError, match="shape" if shape_bug else "NaN"):
@@ -123,7 +123,7 @@ def test_classifier_returning_nan_or_wrong_shape(tmp_path, shape_bug):
 
 
 def test_failed_run_keeps_earlier_results(tmp_path):
-    from harness.runner.pipeline import RunOptions, run_benchmark
+    from harness import RunOptions, run_benchmark
     from tests.helpers import KeywordTopics
 
     folder = make_suite(tmp_path, [GOOD, second()])

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.errors import InputError
-from harness.runner.pipeline import RunOptions
+from harness import RunOptions
 
 
 @pytest.mark.parametrize("args, field", [
@@ -36,7 +36,7 @@ def test_run_options_validate_in_python_too():
 
 
 def test_leaderboard_rank_by_unknown_metric_is_a_clear_error(tmp_path):
-    from harness.runner.pipeline import run_benchmark
+    from harness import run_benchmark
 
     res = run_benchmark("smoke", ["keyword-rules"], ["2023-02-15"], out=tmp_path / "runs",
                         options=RunOptions(n_resamples=10, latency_sample=0), cache_root=tmp_path / "c")

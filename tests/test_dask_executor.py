@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.runner.pipeline import RunOptions, run_benchmark
+from harness import RunOptions, run_benchmark
 
 pytest.importorskip("dask.distributed")
 

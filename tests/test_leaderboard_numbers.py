@@ -8,7 +8,7 @@ import pytest
 
 from harness.results.leaderboard import build_leaderboard, to_markdown
 from harness.results.runs import load_run
-from harness.runner.pipeline import RunOptions, run_benchmark
+from harness import RunOptions, run_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_markdown_neutralises_links_and_emphasis_in_names():
 def test_ties_are_relative_to_the_leader_and_uncovered_systems_are_unranked(run):
     from harness import metrics as M
     from harness.policies import load_policy
-    from harness.runner.scoring import category_scores
+    from harness.scoring import category_scores
 
     board = build_leaderboard(run, n_resamples=50, baselines=False)
     rows = [r for r in board["rows"] if r["policy_version"] == "2023-02-15" and r["category"] == "hate_harass_violence"]
@@ -65,8 +65,8 @@ def test_ties_are_relative_to_the_leader_and_uncovered_systems_are_unranked(run)
     assert all(r["rank"] is None for r in rows if not r["covered"])
     leader, other = covered[0], covered[1]
     pol = load_policy("2023-02-15")
-    suite = run.to_suite()
-    preds = {p.name: p for p in run.load_predictions() if p.binding in ("", "2023-02-15")}
+    suite = run.suite
+    preds = {p.name: p for p in run.predictions if p.binding in ("", "2023-02-15")}
     j = pol.category_keys.index("hate_harass_violence")
     Sa, _ = category_scores(preds[leader["classifier"]], pol)
     Sb, _ = category_scores(preds[other["classifier"]], pol)

@@ -20,7 +20,7 @@ SCRIPT = textwrap.dedent('''
     from pathlib import Path
     import numpy as np
     from harness.classifiers.base import Classifier, Taxonomy
-    from harness.runner.pipeline import RunOptions, run_benchmark
+    from harness import RunOptions, run_benchmark
     from harness.suites import Example, Suite
 
     class Slow(Classifier):

@@ -6,7 +6,7 @@ from sklearn.metrics import average_precision_score, precision_score, recall_sco
 
 from harness.policies import list_versions, load_policy
 from harness.runner.predict import Predictions
-from harness.runner.scoring import score_predictions
+from harness.scoring import score_predictions
 from harness.suites import load_suite
 from harness.classifiers.base import Taxonomy
 from harness.policies import topic_keys
@@ -24,7 +24,7 @@ def _pred(suite, seed):
 
 def _scored_smoke(seed):
     """Random topic scores on smoke, scored under 2023-02-15: (suite, policy, metrics, S, Y, scored mask)."""
-    from harness.runner.scoring import category_scores
+    from harness.scoring import category_scores
 
     suite = load_suite("smoke")
     pred = _pred(suite, seed)
@@ -107,13 +107,13 @@ def test_uncovered_categories_have_no_metrics():
 def test_a_stored_run_with_pairs_reads_back_as_a_suite(tmp_path):
     """Optional columns (pair_id, group…) are None for public rows: Parquet gives NaN, to_suite gives None."""
     from harness.results.runs import load_run
-    from harness.runner.pipeline import RunOptions, run_benchmark
+    from harness import RunOptions, run_benchmark
 
     suite = load_suite("smoke")
     mixed = suite.from_examples("mixed", suite.examples[:6] + [suite.examples[6].model_copy(
         update={"pair_id": None, "group": None, "form": None, "contrast": None, "review": None})])
     res = run_benchmark(mixed, ["keyword-rules"], ["2023-02-15"], out=tmp_path / "runs",
                         options=RunOptions(split=None, n_resamples=20, latency_sample=0), cache_root=tmp_path / "c")
-    back = load_run(res.run_dir).to_suite()
+    back = load_run(res.run_dir).suite
     assert [e.pair_id for e in back.examples] == [e.pair_id for e in mixed.examples]
     assert back.examples[-1].pair_id is None and back.examples[0].pair_id is not None

@@ -1,0 +1,1 @@
+"""Results: the typed run record, the run store, the main job, the leaderboard, publishing."""

@@ -19,8 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness import metrics as M
 from harness._io import write_json, write_text
+from harness.errors import InputError, PolicyBenchError, Problem
+from harness.policies import Policy
+from harness.scoring import ScoredView, bound_to, paired_test
+from harness.suites import load_suite
+from harness.suites.audit import audit_suite
 
 METRIC_COLUMNS = ("precision", "recall", "f1", "average_precision")
 CONTRAST_COLUMNS = ("contrast_recall", "contrast_fpr", "contrast_roc_auc")
@@ -28,27 +32,59 @@ CONTRAST_COLUMNS = ("contrast_recall", "contrast_fpr", "contrast_roc_auc")
 _POOL_SUITES = frozenset({"core", "hate", "malware", "overrefusal", "smoke"})
 
 
-def _baselines(suite_name: str, policy_ids: list[str], restricted_as: str) -> dict[str, Any]:
+def _baselines(suite_name: str, policies: list[Policy], restricted_as: str) -> dict[str, Any]:
     """The shortcut audit's style (a) and source (b) contrast AUCs per policy version and category.
 
     Needs the whole suite (its train split); an imported suite without one is cross-validated.
     A suite that cannot be loaded by name gives no baselines.
     """
-    from harness.errors import PolicyBenchError
-    from harness.policies import load_policy
-    from harness.suites import load_suite
-    from harness.suites.audit import audit_suite
-
     try:
         suite = load_suite(suite_name)
     except PolicyBenchError:
         return {}
     out: dict[str, Any] = {}
-    for pid in policy_ids:
-        a = audit_suite(suite, load_policy(pid), restricted_as=restricted_as, near_duplicates=False, fast=True)
-        out[pid] = {c: {"surface_auc": r["surface_auc"], "source_auc": r["source_auc"], "fit": r["fit"]}
-                    for c, r in a["categories"].items()}
+    for pol in policies:
+        a = audit_suite(suite, pol, restricted_as=restricted_as, near_duplicates=False, fast=True)
+        out[pol.id] = {c: {"surface_auc": r["surface_auc"], "source_auc": r["source_auc"], "fit": r["fit"]}
+                       for c, r in a["categories"].items()}
     return out
+
+
+def _latency_by_binding(lat: pd.DataFrame) -> dict[tuple[str, str], tuple[Any, Any, Any]]:
+    """(classifier, binding) → (p50 s, p95 s, throughput); no throughput where embeddings were reused."""
+    out = {}
+    for _, r in lat.iterrows():
+        thr = None if r.get("batch_reused_embeddings", False) else r.get("throughput_items_per_s")
+        binding = r.get("binding") or ""
+        out[(r["classifier"], binding if isinstance(binding, str) else "")] = (r.get("p50_s"), r.get("p95_s"), thr)
+    return out
+
+
+def _row(r: Any, pid: str, cat: str, rank: int, in_dist: set[str],
+         latency_by: dict[tuple[str, str], tuple[Any, Any, Any]]) -> dict[str, Any]:
+    """One leaderboard row from a metrics row (ties are filled in by the caller)."""
+    covered = bool(getattr(r, "covered", True))
+    rec: dict[str, Any] = {
+        "policy_version": pid, "category": cat, "rank": rank if covered else None,
+        "classifier": r.classifier, "classifier_version": r.classifier_version, "covered": covered,
+        "n_positive": int(getattr(r, "n_positive", 0) or 0), "n_negative": int(getattr(r, "n_negative", 0) or 0),
+        "n_errors": int(getattr(r, "n_errors", 0) or 0),
+        "in_distribution": r.classifier in in_dist,
+        "contrast_n_unsafe": _finite(getattr(r, "contrast_n_unsafe", None)),
+        "contrast_n_benign": _finite(getattr(r, "contrast_n_benign", None)),
+    }
+    for m in METRIC_COLUMNS + CONTRAST_COLUMNS:
+        rec[m] = _finite(getattr(r, m, None))
+        rec[f"{m}_low"] = _finite(getattr(r, f"{m}_low", None))
+        rec[f"{m}_high"] = _finite(getattr(r, f"{m}_high", None))
+    # a policy-conditioned system has one latency per binding (version)
+    p50, p95, thr = latency_by.get((r.classifier, pid), latency_by.get((r.classifier, ""), (None, None, None)))
+    rec["p50_ms"] = None if _finite(p50) is None else 1000 * float(p50)
+    rec["p95_ms"] = None if _finite(p95) is None else 1000 * float(p95)
+    rec["throughput_items_per_s"] = _finite(thr)
+    rec["tied_with_leader"] = False
+    rec["p_value_vs_leader"] = None
+    return rec
 
 
 def _finite(x: Any) -> float | None:
@@ -67,92 +103,53 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
     the benign twins that imitate it); ``baselines`` adds the shortcut audit's style and source
     AUCs per version and category (what a model that knows nothing of the policy scores).
     """
-    from harness.policies import load_policy
-    from harness.runner.scoring import category_scores
-
     if rank_by not in METRIC_COLUMNS:
-        from harness.errors import InputError, Problem
-
         raise InputError(Problem(f"cannot rank by {rank_by!r}; choose one of {', '.join(METRIC_COLUMNS)}",
                                  field="rank_by"))
-    man = run.manifest
-    restricted_as = restricted_as or man.get("options", {}).get("restricted_as", "violation")
-    threshold = float(man.get("options", {}).get("threshold", 0.5))
-    suite = run.to_suite()
-    preds = run.load_predictions()
-    suite_name = str(man.get("suite", {}).get("name", ""))
-    in_dist = {c["name"] for c in man.get("classifiers", [])
-               if (c.get("endpoint") or {}).get("trained_on", {}).get("suite") in _POOL_SUITES
-               and suite_name in _POOL_SUITES}
-    lat = run.latency
-    latency_by: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
-    for _, r in lat.iterrows():
-        thr = None if r.get("batch_reused_embeddings", False) else r.get("throughput_items_per_s")
-        binding = r.get("binding") or ""
-        latency_by[(r["classifier"], binding if isinstance(binding, str) else "")] = (r.get("p50_s"), r.get("p95_s"), thr)
+    rec = run.record
+    restricted_as = restricted_as or run.options.restricted_as
+    threshold = float(run.options.threshold)
+    suite, preds = run.suite, run.predictions
+    in_dist = {c.name for c in rec.classifiers
+               if (c.endpoint or {}).get("trained_on", {}).get("suite") in _POOL_SUITES
+               and rec.suite.name in _POOL_SUITES}
+    latency_by = _latency_by_binding(run.latency)
     rows: list[dict[str, Any]] = []
     categories: dict[str, list[str]] = {}
-    for pid in sorted(run.metrics["policy_version"].unique()):
-        pol = load_policy(pid)
+    for pol in sorted(run.policies, key=lambda p: p.id):
+        pid = pol.id
         categories[pid] = list(pol.category_keys)
-        Y = suite.labels(pol, restricted_as=restricted_as)
-        bound = [p for p in preds if p.binding in ("", pid)]
-        proj = {p.name: (p, *category_scores(p, pol, restricted_as=restricted_as)) for p in bound}
+        view = ScoredView(suite, pol, restricted_as)
+        bound = {p.name: p for p in bound_to(preds, pid)}
         mdf = run.metrics[run.metrics["policy_version"] == pid]
-        for j, cat in enumerate(pol.category_keys):
-            part = mdf[mdf["category"] == cat].copy()
-            part = part.sort_values(["covered", rank_by, "classifier"], ascending=[False, False, True],
-                                    na_position="last")
+        for cat in pol.category_keys:
+            part = mdf[mdf["category"] == cat].sort_values(["covered", rank_by, "classifier"],
+                                                           ascending=[False, False, True], na_position="last")
             leader = None
             for rank, r in enumerate(part.itertuples(index=False), start=1):
-                covered = bool(getattr(r, "covered", True))
-                rec: dict[str, Any] = {
-                    "policy_version": pid, "category": cat, "rank": rank if covered else None,
-                    "classifier": r.classifier,
-                    "classifier_version": r.classifier_version, "covered": covered,
-                    "n_positive": int(getattr(r, "n_positive", 0) or 0), "n_negative": int(getattr(r, "n_negative", 0) or 0),
-                    "n_errors": int(getattr(r, "n_errors", 0) or 0),
-                    "in_distribution": r.classifier in in_dist,
-                    "contrast_n_unsafe": _finite(getattr(r, "contrast_n_unsafe", None)),
-                    "contrast_n_benign": _finite(getattr(r, "contrast_n_benign", None)),
-                }
-                for m in METRIC_COLUMNS + CONTRAST_COLUMNS:
-                    rec[m] = _finite(getattr(r, m, None))
-                    rec[f"{m}_low"] = _finite(getattr(r, f"{m}_low", None))
-                    rec[f"{m}_high"] = _finite(getattr(r, f"{m}_high", None))
-                # a policy-conditioned system has one latency per binding (version)
-                p50, p95, thr = latency_by.get((r.classifier, pid), latency_by.get((r.classifier, ""), (None, None, None)))
-                rec["p50_ms"] = None if _finite(p50) is None else 1000 * float(p50)
-                rec["p95_ms"] = None if _finite(p95) is None else 1000 * float(p95)
-                rec["throughput_items_per_s"] = _finite(thr)
-                rec["tied_with_leader"] = False
-                rec["p_value_vs_leader"] = None
-                if leader is not None and rec["covered"] and r.classifier in proj and leader in proj:
-                    pa_, Sa, _ = proj[leader]
-                    pb_, Sb, _ = proj[r.classifier]
-                    valid = suite.scored_mask & ~pa_.error_mask & ~pb_.error_mask
-                    y = Y[valid, j]
-                    if 0 < y.sum() < len(y):
-                        res = M.paired_bootstrap(rank_by, y, Sa[valid, j], Sb[valid, j], n_resamples=n_resamples,
-                                                 seed=seed, threshold=threshold)
-                        p = _finite(res.p_value)
-                        rec["p_value_vs_leader"] = p
-                        rec["tied_with_leader"] = bool(p is not None and p >= alpha)
-                rows.append(rec)
-                if leader is None and covered:
+                row = _row(r, pid, cat, rank, in_dist, latency_by)
+                if leader is not None and row["covered"] and r.classifier in bound and leader in bound:
+                    res = paired_test(view, bound[leader], bound[r.classifier], cat, rank_by,
+                                      n_resamples=n_resamples, seed=seed, threshold=threshold)
+                    p = None if res is None else _finite(res.p_value)
+                    row["p_value_vs_leader"] = p
+                    row["tied_with_leader"] = bool(p is not None and p >= alpha)
+                rows.append(row)
+                if leader is None and row["covered"]:
                     leader = r.classifier
     provenance = {
-        "run_id": man.get("run_id"),
-        "suite": man.get("suite", {}),
-        "policy_versions": man.get("policy_versions"),
-        "classifiers": sorted({(c["name"], c["version"]) for c in man.get("classifiers", [])}),
-        "date": man.get("finished"),
-        "commit": man.get("git", {}).get("commit"),
-        "packages": man.get("packages", {}),
-        "machine": man.get("machine", {}),
-        "options": man.get("options", {}),
+        "run_id": rec.run_id,
+        "format_version": rec.format_version,
+        "suite": rec.suite.model_dump(mode="json"),
+        "policy_versions": rec.policy_versions,
+        "policy_sha256": {p.id: p.sha256 for p in rec.policies},
+        "classifiers": [{"name": n, "version": v} for n, v in sorted({(c.name, c.version) for c in rec.classifiers})],
+        "date": rec.finished,
+        "commit": rec.git.get("commit"),
+        "packages": rec.packages,
+        "machine": rec.machine,
+        "options": rec.options,
     }
-    provenance["classifiers"] = [{"name": n, "version": v} for n, v in provenance["classifiers"]]
     return {
         "title": "PolicyBench leaderboard",
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -160,7 +157,8 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
         "provenance": provenance,
         "policies": sorted(categories), "categories": categories,
         "rows": rows,
-        "baselines": _baselines(suite_name, sorted(categories), restricted_as) if baselines else {},
+        "baselines": _baselines(rec.suite.name, sorted(run.policies, key=lambda p: p.id), restricted_as)
+        if baselines else {},
     }
 
 

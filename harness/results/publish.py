@@ -52,7 +52,8 @@ def publish(*, suite: str = "core", out_dir: Path = Path("results"), n_resamples
     from harness.classifiers.registry import DEFAULT_FIELD
     from harness.results.leaderboard import write_leaderboard
     from harness.results.runs import load_run
-    from harness.runner.pipeline import RunOptions, run_benchmark
+    from harness.options import RunOptions
+    from harness.results.benchmark import run_benchmark
 
     out_dir = ensure_writable_dir(Path(out_dir), what="results folder")
     runs_tmp = ensure_writable_dir(out_dir / "runs", what="results folder")
