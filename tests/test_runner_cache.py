@@ -179,3 +179,13 @@ def test_a_later_success_wins_over_an_older_stored_error(tmp_path):
     _old_style_shard(cache, [("t", None, "timeout")])
     cache.commit([text_hash("t")], np.array([[0.75, 0.0]], np.float32), [None], [np.nan], [0.01], 3)
     assert cache.load()[text_hash("t")].scores.tolist() == [0.75, 0.0]
+
+
+@pytest.mark.parametrize("kw, field", [({"batch_size": -1}, "batch_size"), ({"latency_sample": -2}, "latency_sample")])
+def test_impossible_options_are_input_errors_before_anything_runs(tmp_path, kw, field):
+    from harness.errors import InputError
+
+    clf = Counting()
+    with pytest.raises(InputError) as err:
+        run_classifier(clf, ["a", "b"], PredictionCache(tmp_path, "opts"), **kw)
+    assert [p.field for p in err.value.problems] == [field] and clf.seen == []

@@ -28,7 +28,7 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, Sequence
 import numpy as np
 
 from harness.classifiers.base import BatchInfo, check_scores
-from harness.errors import ClassifierError
+from harness.errors import ClassifierError, InputError, Problem
 from harness.runner.cache import CachedRow, PredictionCache, text_hash
 
 #: The batch note recorded when most of a batch was served from another classifier's work.
@@ -199,11 +199,7 @@ class Plan:
     work: Work  # (items to time singly, batch texts), one per batch
     batch_size: int
     n_reused: int
-    counts: Counter = field(default_factory=Counter)  # text hash → occurrences among the texts
-
-    def __post_init__(self) -> None:
-        if not self.counts:
-            self.counts = Counter(self.hashes)
+    counts: Counter  # text hash → occurrences among the texts
 
     @property
     def n_computed(self) -> int:
@@ -233,7 +229,8 @@ def plan(texts: Sequence[str], cache: PredictionCache, *, batch_size: int, laten
         k = min(budget, len(b))
         budget -= k
         work.append((k, [texts[first_of[h]] for h in b]))
-    return Plan(texts, hashes, first_of, rows, batches, work, batch_size, n_reused=len(first_of) - len(missing))
+    return Plan(texts, hashes, first_of, rows, batches, work, batch_size,
+                n_reused=len(first_of) - len(missing), counts=Counter(hashes))
 
 
 def _compute_here(clf: Any, work: Work) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -303,6 +300,17 @@ def assemble(clf: Any, p: Plan, cache: PredictionCache) -> Predictions:
     )
 
 
+def _check_options(batch_size: int, latency_sample: int) -> None:
+    bad = []
+    if batch_size < 1:
+        bad.append(Problem(f"must be at least 1 (got {batch_size})", field="batch_size"))
+    if not isinstance(latency_sample, int) or latency_sample < -1:
+        bad.append(Problem(f"must be -1 (all), 0 (none) or a positive count (got {latency_sample!r})",
+                           field="latency_sample"))
+    if bad:
+        raise InputError(bad)
+
+
 class ProgressCounter:
     """Items done so far for one task, reported to ``progress(task, done, total)`` on each step.
 
@@ -358,6 +366,7 @@ def run_classifier(
         Failed items have zero scores and an error message; they were not cached.
     """
     bs = int(batch_size or getattr(clf, "batch_size", 64) or 64)
+    _check_options(bs, latency_sample)
     p = plan(texts, cache, batch_size=bs, latency_sample=latency_sample)
     if on_batch and p.n_reused:
         on_batch(p.occurrences(h for h in p.first_of if h in p.rows))
