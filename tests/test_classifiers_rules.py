@@ -264,3 +264,121 @@ def test_a_users_own_packs_are_bound_per_version(tmp_path):
         single.for_policy(SimpleNamespace(id="2024-01-10", category_keys=("fraud_deception",)))
     with pytest.raises(InputError, match="no keyword rule pack"):
         KeywordRules(folder=tmp_path).for_policy(SimpleNamespace(id="2024-01-10", category_keys=("fraud_deception",)))
+
+
+# --------------------------------------------------------------------------- pack schema and format version
+def test_shipped_packs_declare_format_version_1_and_a_pack_without_it_loads(tmp_path):
+    import yaml
+
+    for path in rules_dir().glob("*.yaml"):
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))["format_version"] == 1, path
+    old = load_pack(_write(tmp_path / "old.yaml", """\
+        policy_version: 2023-02-15
+        pack_version: 3
+        categories:
+          adult:
+            rules:
+              - {id: dating, terms: tinder}
+        """))
+    assert (old.policy_version, old.pack_version) == ("2023-02-15", "3")  # an unquoted date is a version id
+    assert old.rules[0].terms == ["tinder"] and old.rules[0].weight == 0.5
+
+
+def test_a_pack_of_an_unknown_format_version_is_one_error_naming_file_line_and_field(tmp_path):
+    pack = _write(tmp_path / "future.yaml", """\
+        policy_version: "2023-02-15"
+        format_version: 2
+        rulesets: {adult: []}
+        """)
+    with pytest.raises(InputError) as err:
+        load_pack(pack)
+    (p,) = err.value.problems
+    assert (p.file, p.line, p.field) == (str(pack), 2, "format_version")
+    assert "unknown format_version 2" in p.message
+
+
+def test_problems_in_a_block_style_rule_name_the_rule_by_id_at_its_first_line(tmp_path):
+    pack = _write(tmp_path / "bad.yaml", """\
+        policy_version: "2023-02-15"
+        categories:
+          adult:
+            rules:
+              - id: ok
+                terms: [porn]
+              - id: r1
+                weight: high
+                colour: red
+                terms:
+                  - tinder
+                  - "   "
+        """)
+    with pytest.raises(InputError) as err:
+        load_pack(pack)
+    got = {(p.field, p.line) for p in err.value.problems}
+    assert got == {("categories.adult.rules[r1].weight", 7), ("categories.adult.rules[r1].colour", 7),
+                   ("categories.adult.rules[r1].terms.1", 7)}
+    assert all(p.file == str(pack) for p in err.value.problems)
+
+
+def test_top_level_schema_problems_are_reported_at_their_key(tmp_path):
+    pack = _write(tmp_path / "bad.yaml", """\
+        policy_version: "2023-02-15"
+        extend: _library
+        move_topics: {mlm: scams}
+        drop_rules: {adult: }
+        categories:
+          adult:
+            rule: []
+        """)
+    with pytest.raises(InputError) as err:
+        load_pack(pack)
+    got = {(p.field, p.line) for p in err.value.problems}
+    assert got == {("extend", 2), ("move_topics.mlm", 3), ("drop_rules.adult", 4),
+                   ("categories.adult.rule", 7), ("categories.adult.rules", 6)}
+    assert any("unknown category key 'scams'" in p.message for p in err.value.problems)
+
+
+def test_changes_that_name_nothing_of_the_base_are_reported_with_line_and_field(tmp_path):
+    _write(tmp_path / "_base.yaml", """\
+        policy_version: base
+        categories:
+          adult:
+            rules:
+              - {id: dating, topic: dating_apps, terms: [tinder]}
+        """)
+    _write(tmp_path / "v.yaml", """\
+        policy_version: v
+        extends: _base
+        drop_categories: [malware]
+        drop_rules: {adult: [nope]}
+        move_topics: {mlm: illegal}
+        categories:
+          adult:
+            rules:
+              - {id: a, terms: [x]}
+              - {id: a, terms: [y]}
+        """)
+    with pytest.raises(InputError) as err:
+        load_pack(tmp_path / "v.yaml")
+    got = {(p.field, p.line) for p in err.value.problems}
+    assert got == {("drop_categories", 3), ("drop_rules.adult", 4), ("move_topics.mlm", 5),
+                   ("categories.adult.rules[a]", 10)}
+    _write(tmp_path / "w.yaml", "policy_version: w\nextends: _missing\n")
+    with pytest.raises(InputError, match="_missing.yaml does not exist") as err:
+        load_pack(tmp_path / "w.yaml")
+    assert (err.value.problems[0].field, err.value.problems[0].line) == ("extends", 2)
+    _write(tmp_path / "x.yaml", "policy_version: x\ndrop_topics: [mlm]\ncategories: {adult: {rules: [{id: a, terms: [x]}]}}\n")
+    with pytest.raises(InputError, match="need 'extends'"):
+        load_pack(tmp_path / "x.yaml")
+
+
+def test_a_pack_without_policy_version_or_rules_is_an_error(tmp_path):
+    _write(tmp_path / "a.yaml", "categories: {adult: {rules: [{id: a, terms: [x]}]}}\n")
+    with pytest.raises(InputError, match="policy version it is written for"):
+        load_pack(tmp_path / "a.yaml")
+    _write(tmp_path / "b.yaml", "policy_version: b\ncategories:\n")
+    with pytest.raises(InputError, match="no rules"):
+        load_pack(tmp_path / "b.yaml")
+    _write(tmp_path / "c.yaml", "- just a list\n")
+    with pytest.raises(InputError, match="must be a mapping"):
+        load_pack(tmp_path / "c.yaml")

@@ -133,3 +133,19 @@ def test_scores_project_through_crosswalk():
 def test_crosswalk_taxonomy_needs_a_name():
     with pytest.raises(InputError, match="crosswalk name"):
         label_category_matrix(["S1"], Taxonomy("crosswalk"), "2023-02-15")
+
+
+def test_crosswalk_format_version_missing_means_1_and_unknown_is_rejected(tmp_path):
+    data = yaml.safe_load((crosswalks_dir() / "llama-guard-3.yaml").read_text(encoding="utf-8"))
+    assert data["format_version"] == 1
+    del data["format_version"]
+    path = tmp_path / "lg.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert load_crosswalk(path).labels == load_crosswalk("llama-guard-3").labels
+    data = {"format_version": 2, **data}
+    path = tmp_path / "lg2.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_crosswalk(path)
+    (p,) = e.value.problems
+    assert (p.file, p.line, p.field) == (str(path), 1, "format_version") and "unknown format_version 2" in p.message

@@ -288,3 +288,85 @@ def test_project_scores():
     np.testing.assert_allclose(out, [[0.9, 0.0, 0.4], [0.5, 0.0, 0.5]])
     with pytest.raises(InputError):
         project_scores(S, M[:2])
+
+
+# ---------------------------------------------------------------------------------- format version, constants
+def _policy_file(tmp_path, data):
+    path = tmp_path / "v.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_shipped_files_declare_format_version_1_and_old_files_without_it_still_load(tmp_path):
+    from harness.paths import policies_dir
+
+    for path in [*policies_dir().glob("*.yaml"), *(policies_dir() / "crosswalks").glob("*.yaml")]:
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))["format_version"] == 1, path
+    assert load_policy("2023-02-15").format_version == 1
+    data = _reference_data()
+    del data["format_version"]
+    old = load_policy(_policy_file(tmp_path, data))
+    assert old.format_version == 1 and old.topics == load_policy("2023-02-15").topics
+
+
+@pytest.mark.parametrize("value", [2, "1", 1.5, None])
+def test_an_unknown_format_version_is_one_clear_error_naming_file_line_and_field(tmp_path, value):
+    data = _reference_data()
+    data["format_version"] = value
+    data["topics"] = "not even a mapping"  # a newer format may mean anything: only the version is reported
+    path = _policy_file(tmp_path, data)
+    with pytest.raises(InputError) as e:
+        load_policy(path)
+    (p,) = e.value.problems
+    assert p.file == str(path) and p.field == "format_version" and "unknown format_version" in p.message
+    assert path.read_text(encoding="utf-8").splitlines()[p.line - 1].startswith("format_version:")
+
+
+def test_a_topic_vocabulary_of_an_unknown_format_is_rejected(tmp_path, monkeypatch):
+    import harness.policies.topics as topics_mod
+
+    bad = tmp_path / "topics.yaml"
+    bad.write_text("format_version: 3\ntopics: []\n", encoding="utf-8")
+    monkeypatch.setattr(topics_mod, "topics_path", lambda: bad)
+    with pytest.raises(InputError) as e:
+        load_topics()
+    assert (e.value.problems[0].field, e.value.problems[0].line) == ("format_version", 1)
+
+
+def test_reference_version_and_restricted_as_are_defined_once():
+    from typing import get_args
+
+    from harness.policies import REFERENCE_VERSION, RESTRICTED_AS, RestrictedAs
+
+    assert REFERENCE_VERSION == "2023-02-15" and REFERENCE_VERSION in list_versions()
+    assert set(load_policy(REFERENCE_VERSION).category_keys) == set(CATEGORY_KEYS)
+    assert RESTRICTED_AS == get_args(RestrictedAs) == ("violation", "allowed")
+
+
+@pytest.mark.parametrize("restricted_as", ["violation", "allowed"])
+def test_topic_change_effect_agrees_with_the_diff(restricted_as):
+    for a, b in zip(VERSIONS[:-1], VERSIONS[1:]):
+        d = diff(a, b)
+        effects = {c.topic: c.effect(restricted_as) for c in d.changes}
+        assert sorted(t for t, e in effects.items() if e == "relaxed") == sorted(d.newly_allowed(restricted_as=restricted_as))
+        assert sorted(t for t, e in effects.items() if e == "tightened") == sorted(
+            d.newly_disallowed(restricted_as=restricted_as))
+        pa, pb = load_policy(a), load_policy(b)
+        for t, e in effects.items():
+            both = pa.is_violation(t, restricted_as=restricted_as) and pb.is_violation(t, restricted_as=restricted_as)
+            assert (e == "moved") == (both and pa.verdict(t).category != pb.verdict(t).category), (a, b, t)
+    # 2024-01-10 files market manipulation under illegal activity, 2023-02-15 under economic harm
+    assert diff("2023-02-15", "2024-01-10").change("market_manipulation").effect() == "moved"
+    assert diff("2023-02-15", "2024-01-10").change("dating_apps").effect(restricted_as) == "relaxed"
+
+
+def test_a_policy_file_renamed_to_another_id_is_rejected_even_when_cached(tmp_path, monkeypatch):
+    import harness.policies.load as load_mod
+
+    data = _reference_data()
+    path = _policy_file(tmp_path, data)
+    assert load_policy(path).id == "2023-02-15"  # cached by path
+    monkeypatch.setattr(load_mod, "_version_files", lambda: {"2024-01-10": path})
+    with pytest.raises(InputError, match="does not match the file name") as e:
+        load_policy("2024-01-10")
+    assert e.value.problems[0].field == "id" and e.value.problems[0].line is not None

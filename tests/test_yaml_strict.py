@@ -59,3 +59,40 @@ def test_rule_pack_rejects_aliases(tmp_path):
     with pytest.raises(InputError, match="aliases") as exc:
         load_pack(pack)
     assert exc.value.problems[0].file == str(pack) and exc.value.problems[0].line == 3
+
+
+def test_one_yaml_module_behind_the_old_import_paths():
+    import harness._yaml as y
+    import harness.policies._yamlio as yamlio
+    import harness.yamlsafe as yamlsafe
+
+    assert yamlsafe.StrictLoader is y.StrictLoader and yamlsafe.load_file is y.load_file and yamlsafe.loads is y.loads
+    assert yamlio.read_yaml is y.read_yaml and yamlio.validate is y.validate and yamlio.LineMap is y.LineMap
+
+
+def test_cached_load_parses_again_only_when_the_file_changes(tmp_path):
+    from harness._yaml import cached_load, load_file
+
+    calls = []
+
+    def parse(path):
+        calls.append(path)
+        data = load_file(path)
+        if data == "bad":
+            raise InputError("bad")
+        return data
+
+    f = tmp_path / "x.yaml"
+    f.write_text("a: 1\n")
+    first = cached_load(f, parse)
+    assert cached_load(f, parse) is first and len(calls) == 1
+    f.write_text("bad\n")  # another size: parsed again, and the error is not cached
+    for _ in range(2):
+        with pytest.raises(InputError, match="bad"):
+            cached_load(f, parse)
+    assert len(calls) == 3
+    f.write_text("a: 2\n")
+    assert cached_load(f, parse) == {"a": 2}
+    with pytest.raises(InputError, match="policy file not found") as exc:
+        cached_load(tmp_path / "missing.yaml", parse, what="policy file")
+    assert exc.value.problems[0].file == str(tmp_path / "missing.yaml")
