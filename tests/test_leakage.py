@@ -12,9 +12,11 @@ from collections import defaultdict
 import pytest
 
 from harness.paths import suites_dir
-from harness.suites.build import SUITES
 from harness.suites.dedupe import THRESHOLD, near_pairs
-from harness.suites.normalize import text_hash
+from harness.suites.definitions import load_definitions
+from harness.suites.normalize import dedupe_hash
+
+SUITES = list(load_definitions().suites)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ def splits_by_text() -> dict[str, dict[str, set[tuple[str, str]]]]:
         assert path.is_file(), f"{path} missing: run `policybench suites build`"
         for line in path.open(encoding="utf-8"):
             row = json.loads(line)
-            entry = out.setdefault(text_hash(row["text"]), {"text": row["text"], "where": set()})
+            entry = out.setdefault(dedupe_hash(row["text"]), {"text": row["text"], "where": set()})
             entry["where"].add((name, row["split"]))
     return out
 
@@ -42,7 +44,7 @@ def test_no_exact_duplicate_within_a_suite():
         seen: dict[str, str] = {}
         for line in (suites_dir() / name / "examples.jsonl").open(encoding="utf-8"):
             row = json.loads(line)
-            h = text_hash(row["text"])
+            h = dedupe_hash(row["text"])
             assert h not in seen, f"{name}: {row['id']} duplicates {seen[h]}"
             seen[h] = row["id"]
 

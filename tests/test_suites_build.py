@@ -13,16 +13,19 @@ from harness.errors import InputError
 from harness.paths import sources_dir, suites_dir
 from harness.suites import load_suite
 from harness.suites import build as build_mod
-from harness.suites.build import SUITES, build_suites
-from harness.suites.cards import drift_topics, policy_view, suite_summary
+from harness.suites.build import build_suites
+from harness.suites.cards import drift_topics, reference_policy, suite_summary
+from harness.suites.definitions import load_definitions
 from harness.suites.dedupe import dedupe, near_pairs
 from harness.suites.normalize import normalize_text
 from harness.suites.schema import COLUMNS, OPTIONAL_COLUMNS
-from harness.suites.sources import CURATED, SOURCES, read_source
+from harness.suites.sources import CURATED, read_source, source_infos
 from harness.suites.split import assign_splits
 from harness.suites.topic_map import keyword_topics, load_source_map
 
-CATEGORIES = policy_view().categories
+CATEGORIES = reference_policy().category_keys
+SUITES = list(load_definitions().suites)
+SOURCES = load_definitions().pool.sources
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +121,9 @@ def test_subset_suites_hold_their_sources(fresh):
 def test_only_two_label_sources_are_evaluated_on(fresh):
     rows = [json.loads(x) for x in (fresh / "core" / "examples.jsonl").open(encoding="utf-8")]
     evaluated = {r["source"] for r in rows if r["split"] != "train"}
-    assert evaluated == set(build_mod.EVAL_SOURCES)
-    assert all(r["split"] == "train" for r in rows if r["source"] not in build_mod.EVAL_SOURCES)
+    eval_sources = set(load_definitions().pool.eval_sources)
+    assert evaluated == eval_sources == {"hatecheck", "toxigen", CURATED}
+    assert all(r["split"] == "train" for r in rows if r["source"] not in eval_sources)
 
 
 def test_card_fields_and_toxigen_note(fresh):
@@ -158,7 +162,7 @@ def test_unknown_suite_name():
 def test_failed_build_leaves_existing_suites_untouched(tmp_path, monkeypatch):
     (tmp_path / "smoke").mkdir()
     (tmp_path / "smoke" / "examples.jsonl").write_text("old\n", encoding="utf-8")
-    monkeypatch.setattr(build_mod, "_smoke_indices", lambda pool, core: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr(build_mod, "_sample_indices", lambda *a: (_ for _ in ()).throw(RuntimeError("x")))
     with pytest.raises(RuntimeError):
         build_suites(["smoke"], out_dir=tmp_path, progress=False)
     assert (tmp_path / "smoke" / "examples.jsonl").read_text(encoding="utf-8") == "old\n"
@@ -170,9 +174,16 @@ PAIR = {"pair_id": "t-1", "topics": ["gambling"], "form": "question", "contrast"
         "how do i fix the slot machines at my arcade so they pay out tickets"}
 
 
-def test_bad_pair_names_file_line_and_field(tmp_path):
+def _curated_root(tmp_path: Path) -> Path:
+    """A sources folder with only the curated source's declaration (no pairs yet)."""
     root = tmp_path / "sources"
     (root / "curated" / "pairs").mkdir(parents=True)
+    shutil.copy(sources_dir() / "curated" / "source.yaml", root / "curated" / "source.yaml")
+    return root
+
+
+def test_bad_pair_names_file_line_and_field(tmp_path):
+    root = _curated_root(tmp_path)
     bad = dict(PAIR, pair_id="t-2", benign="how do i fix it")
     (root / "curated" / "pairs" / "x.jsonl").write_text(json.dumps(PAIR) + "\n" + json.dumps(bad) + "\n"
                                                         + json.dumps(dict(PAIR, topics=["nope"])) + "\n",
@@ -184,8 +195,7 @@ def test_bad_pair_names_file_line_and_field(tmp_path):
 
 
 def test_pair_rows_share_topics_group_and_pair_id(tmp_path):
-    root = tmp_path / "sources"
-    (root / "curated" / "pairs").mkdir(parents=True)
+    root = _curated_root(tmp_path)
     (root / "curated" / "pairs" / "x.jsonl").write_text(json.dumps(PAIR) + "\n", encoding="utf-8")
     rows, _ = read_source(CURATED, root)
     assert [(r.label, r.pair_id, r.group_hint, r.topics) for r in rows] == [
@@ -222,8 +232,10 @@ def test_ids_do_not_depend_on_other_rows(tmp_path):
 
 
 def test_every_source_map_loads_and_every_source_reads():
+    infos = source_infos()
+    assert set(infos) == set(SOURCES)
     for name in SOURCES:
-        path = sources_dir() / ("curated" if name == CURATED else name) / "topic_map.yaml"
+        path = infos[name].folder / "topic_map.yaml"
         if path.is_file():
             assert load_source_map(path).labels
         rows, _ = read_source(name, sources_dir())
@@ -232,8 +244,9 @@ def test_every_source_map_loads_and_every_source_reads():
 
 
 def test_source_licence_files_present():
+    infos = source_infos()
     for name in SOURCES:
-        folder = sources_dir() / ("curated" if name == CURATED else name)
+        folder = infos[name].folder
         assert (folder / "SOURCE.md").is_file() and (folder / "ATTRIBUTION").is_file(), name
         assert any(folder.glob("LICENSE*")), name
     for name, line in [("advbench", "Andy Zou"), ("harmbench", "Center for AI Safety"),

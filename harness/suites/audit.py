@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.suites.cards import PolicyView, policy_view
+from harness.suites.cards import category_hits, reference_policy
 from harness.suites.suite import Suite
 
 #: Gates for ``core`` (tests/test_suite_audit.py): contrast AUC of (a) and (b) in every category.
@@ -121,12 +121,13 @@ def _cv_auc(kind: str, x: list, y: np.ndarray, groups: np.ndarray, folds: int = 
     return _auc(y, scores)
 
 
-def _contrast_rows(suite: Suite, view: PolicyView, category: str, splits: set[str]) -> _Rows:
+def _contrast_rows(suite: Suite, hits: np.ndarray, column: int, splits: set[str]) -> _Rows:
+    """The rows of ``splits`` that count toward category ``column`` of ``hits`` (cards.category_hits)."""
     idx, y, groups = [], [], []
     for i, e in enumerate(suite.examples):
         if e.split not in splits or e.label == "unknown":
             continue
-        if category in view.categories_of(e.topics, e.label):
+        if hits[i, column]:
             idx.append(i)
             y.append(1 if e.label == "unsafe" else 0)
             groups.append(e.group or e.pair_id or f"row:{i}")
@@ -185,13 +186,16 @@ def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restri
     >>> a["categories"]["economic_harm"]["source_auc"], a["categories"]["economic_harm"]["n_pairs"]
     (0.5, 12)
     """
-    view = policy_view(policy, restricted_as=restricted_as)
+    policy = reference_policy(policy)
+    cats = policy.category_keys
+    hits = category_hits([e.topics for e in suite.examples], [e.label for e in suite.examples], policy,
+                         restricted_as=restricted_as)
     texts = suite.texts
     keys = [source_key(e.source, e.source_row) for e in suite.examples]
     out: dict[str, Any] = {}
-    contrast = {c: _contrast_rows(suite, view, c, {split}) for c in view.categories}
-    train = {c: _contrast_rows(suite, view, c, {"train"}) for c in view.categories}
-    for cat in view.categories:
+    contrast = {c: _contrast_rows(suite, hits, j, {split}) for j, c in enumerate(cats)}
+    train = {c: _contrast_rows(suite, hits, j, {"train"}) for j, c in enumerate(cats)}
+    for cat in cats:
         ev, tr = contrast[cat], train[cat]
         res: dict[str, Any] = {"n_unsafe": int(ev.y.sum()), "n_benign": int((ev.y == 0).sum()),
                                "n_pairs": int(len({suite.examples[i].pair_id for i, yy in zip(ev.idx, ev.y)
@@ -221,10 +225,11 @@ def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restri
             continue
         # (c) bag of words fitted on every other category's contrast rows (all splits), scored here
         other = set()
-        for c2 in view.categories:
+        every = {"train", "dev", "test"}
+        for j2, c2 in enumerate(cats):
             if c2 != cat:
-                other.update(_contrast_rows(suite, view, c2, {"train", "dev", "test"}).idx.tolist())
-        other -= set(ev.idx.tolist()) | set(_contrast_rows(suite, view, cat, {"train", "dev", "test"}).idx.tolist())
+                other.update(_contrast_rows(suite, hits, j2, every).idx.tolist())
+        other -= set(ev.idx.tolist()) | set(_contrast_rows(suite, hits, cats.index(cat), every).idx.tolist())
         o = sorted(other)
         y_o = np.array([1 if suite.examples[i].label == "unsafe" else 0 for i in o], dtype=np.int64)
         res["bow_other_auc"] = (_auc(ev.y, _fit_score("bow", [texts[i] for i in o], y_o, x_text))
@@ -237,7 +242,7 @@ def audit_suite(suite: Suite, policy: Any = None, *, split: str = "test", restri
         counts[e.split][e.label] += 1
     return {
         "suite": suite.name,
-        "policy": view.id,
+        "policy": str(policy.id),
         "split": split,
         "gates": {"surface_auc_max": SURFACE_GATE, "source_auc_max": SOURCE_GATE},
         "categories": out,

@@ -10,11 +10,7 @@ Suites are written into a temporary folder and moved into place at the end.
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -22,31 +18,19 @@ from pathlib import Path
 from typing import Callable
 
 from harness.errors import InputError, Problem
-from harness.paths import as_umask, sources_dir, suites_dir
-from harness.suites.cards import (REFERENCE_POLICY, PolicyView, count_table, drift_topics, dump_yaml,
-                                  policy_view, render_readme)
+from harness.paths import suites_dir
+from harness.policies import Policy
+from harness.suites.cards import category_hits, count_table, drift_topics, reference_policy
 from harness.suites.dedupe import THRESHOLD, dedupe
-from harness.suites.normalize import stable_unit, text_hash
+from harness.suites.definitions import Sample, SuitesFile, load_definitions
+from harness.suites.normalize import dedupe_hash, sanitize_id, stable_unit
 from harness.suites.schema import COLUMNS
-from harness.suites.sources import CURATED, SOURCES, SourceRow, read_source
+from harness.suites.source_info import SourceInfo
+from harness.suites.sources import SourceRow, read_source, source_infos
 from harness.suites.split import assign_splits
+from harness.suites.write import install, staging, suite_card, write_card, write_examples
 
-SEED = "policybench-suites-2"
-VERSION = "2.0.0"
-CATEGORY_QUOTA = 150   # unsafe and benign test examples per reference category (core)
-DRIFT_QUOTA = 30       # minimal pairs in test per topic whose verdict changes between versions
-DEV_QUOTA = 20         # unsafe and benign dev examples per reference category
-TEST_SHARE = 0.70      # of the groups that may be evaluated on (the rest: dev, then train)
-DEV_SHARE = 0.12
-#: Rows at this char-5-gram Jaccard or above share a split group (removal stays at THRESHOLD).
-GROUP_THRESHOLD = 0.5
-#: Sources whose rows may be evaluated on (dev/test): the curated minimal pairs, and public
-#: sources that supply both labels from shared templates (HateCheck functional tests, ToxiGen
-#: statements about the same groups). Every other public source supplies one label per
-#: category, so its source (and style) would predict the label: its rows are kept for training
-#: only (split ``train``), with the label audits in ``datasets/sources/<name>/audit.yaml``.
-EVAL_SOURCES = frozenset({CURATED, "hatecheck", "toxigen"})
-SMOKE_PER_CELL = 11    # smoke: minimal pairs per category, drawn from core's test split
+__all__ = ["Pool", "build_pool", "build_suites", "install", "write_suite"]
 
 
 @dataclass
@@ -55,37 +39,44 @@ class Pool:
 
     rows: list[SourceRow]
     splits: list[str]
-    view: PolicyView
+    policy: Policy  # the reference policy: its categories are the quota cells
+    categories: list[list[str]]  # the reference categories each row counts toward (cards.category_hits)
     drift: list[str]
     stats: dict
     groups: list[str]  # the split group of each row (rows of one group always share a split)
     all_hatecheck: list[SourceRow]  # every HateCheck row read, before de-duplication (for the card)
+    spec: SuitesFile  # the definitions the pool was built with
+    infos: dict[str, SourceInfo]  # the pool's sources, in pool order
 
 
-def _sanitize(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("_")
+def build_pool(root: Path | None = None, *, spec: SuitesFile | None = None,
+               log: Callable[[str], None] = lambda s: None) -> Pool:
+    """Read, de-duplicate and split every pool source under ``root`` (default ``datasets/sources``).
 
-
-def build_pool(root: Path | None = None, *, log: Callable[[str], None] = lambda s: None) -> Pool:
-    """Read, de-duplicate and split every source under ``root`` (default ``datasets/sources``)."""
-    root = root or sources_dir()
+    ``spec`` is the suite definitions (default :func:`~harness.suites.definitions.load_definitions`).
+    """
+    spec = spec or load_definitions(sources_root=root)
+    pool_spec = spec.pool
+    names = pool_spec.sources
+    eval_sources = frozenset(pool_spec.eval_sources)
+    infos = source_infos(root)
     rows: list[SourceRow] = []
     rank: list[int] = []
     read, unmapped = {}, {}
-    for k, name in enumerate(SOURCES):
-        got, dropped = read_source(name, root)
+    for k, name in enumerate(names):
+        got, dropped = read_source(name, infos=infos)
         read[name], unmapped[name] = len(got) + dropped, dropped
         rows += got
         rank += [k] * len(got)
-    log(f"read {len(rows)} rows from {len(SOURCES)} sources")
-    # curated pairs win ties: a public row that duplicates a twin is dropped, not the twin
-    prio = {name: (0 if name == CURATED else 1) for name in SOURCES}
+    log(f"read {len(rows)} rows from {len(names)} sources")
+    # e.g. curated pairs win ties: a public row that duplicates a twin is dropped, not the twin
+    prio = {name: (0 if name in pool_spec.wins_ties else 1) for name in names}
     res = dedupe([r.text for r in rows], [r.label for r in rows], priority=lambda i: (prio[rows[i].source], rank[i], i),
                  hints=[f"{r.source}:{r.group_hint}" if r.group_hint else "" for r in rows],
-                 group_threshold=GROUP_THRESHOLD)
+                 group_threshold=pool_spec.split_group_threshold)
     log(f"kept {len(res.kept)}; dropped {res.count('exact')} exact, {res.count('near')} near duplicates, "
         f"{res.count('conflict')} with conflicting labels")
-    view = policy_view()
+    policy = reference_policy()
     drift = drift_topics()
     groups: dict[int, list[int]] = {}
     for i in res.kept:
@@ -102,12 +93,14 @@ def build_pool(root: Path | None = None, *, log: Callable[[str], None] = lambda 
             r = rows[i]
             if r.pair_id and pair_rows[r.pair_id] != 2:
                 orphans += 1
-            elif has_pair and r.source not in EVAL_SOURCES:
+            elif has_pair and r.source not in eval_sources:
                 leaks += 1
             else:
                 kept_idx.append(i)
     kept_idx.sort()
     kept = [rows[i] for i in kept_idx]
+    hits = category_hits([r.topics for r in kept], [r.label for r in kept], policy)
+    cats_of = [[policy.category_keys[j] for j in row.nonzero()[0]] for row in hits]
     log(f"dropped {orphans} twins whose other half was a duplicate, {leaks} training rows near a twin")
     # quota cells per split group
     gof = {i: res.group[i] for i in kept_idx}
@@ -118,25 +111,26 @@ def build_pool(root: Path | None = None, *, log: Callable[[str], None] = lambda 
     keys, cells, fixed = [], [], []
     for g in gids:
         members = by_group[g]
-        keys.append(min(text_hash(kept[k].text) for k in members))
-        fixed.append(None if all(kept[k].source in EVAL_SOURCES for k in members) else "train")
+        keys.append(min(dedupe_hash(kept[k].text) for k in members))
+        fixed.append(None if all(kept[k].source in eval_sources for k in members) else "train")
         c: Counter = Counter()
         for k in members:
             r = kept[k]
             if r.label == "unknown":
                 continue
-            for cat in view.categories_of(r.topics, r.label):
+            for cat in cats_of[k]:
                 c[("category", cat, r.label)] += 1
             if r.pair_id and r.label == "unsafe":
                 for t in r.topics[:1]:
                     if t in drift:
                         c[("topic", t, "pairs")] += 1
         cells.append(c)
-    quotas = {("category", cat, lab): CATEGORY_QUOTA for cat in view.categories for lab in ("unsafe", "benign")}
-    quotas.update({("topic", t, "pairs"): DRIFT_QUOTA for t in drift})
-    dev_quotas = {("category", cat, lab): DEV_QUOTA for cat in view.categories for lab in ("unsafe", "benign")}
-    gsplit = assign_splits(keys, cells, quotas, seed=SEED, test_share=TEST_SHARE, dev_share=DEV_SHARE,
-                           fixed=fixed, dev_quotas=dev_quotas)
+    q, labs = spec.quotas, ("unsafe", "benign")
+    quotas = {("category", cat, lab): q.category_test_min for cat in policy.category_keys for lab in labs}
+    quotas.update({("topic", t, "pairs"): q.drift_topic_test_pairs_min for t in drift})
+    dev_quotas = {("category", cat, lab): q.category_dev_min for cat in policy.category_keys for lab in labs}
+    gsplit = assign_splits(keys, cells, quotas, seed=spec.seed, test_share=pool_spec.test_share,
+                           dev_share=pool_spec.dev_share, fixed=fixed, dev_quotas=dev_quotas)
     splits = [""] * len(kept)
     group_keys = [""] * len(kept)
     for g, s, key in zip(gids, gsplit, keys):
@@ -154,107 +148,52 @@ def build_pool(root: Path | None = None, *, log: Callable[[str], None] = lambda 
         "dropped_training_rows_near_a_twin": leaks,
         "kept": len(kept),
         "near_duplicate_threshold": THRESHOLD,
-        "split_group_threshold": GROUP_THRESHOLD,
+        "split_group_threshold": pool_spec.split_group_threshold,
         "per_source": {n: {"read": read[n], "unmappable": unmapped[n], "kept": per_source.get(n, 0)}
-                       for n in SOURCES},
+                       for n in names},
     }
-    return Pool(rows=kept, splits=splits, view=view, drift=drift, stats=stats, groups=group_keys,
-                all_hatecheck=[r for r in rows if r.source == "hatecheck"])
+    return Pool(rows=kept, splits=splits, policy=policy, categories=cats_of, drift=drift, stats=stats,
+                groups=group_keys, all_hatecheck=[r for r in rows if r.source == "hatecheck"], spec=spec,
+                infos={n: infos[n] for n in names})
 
 
-# ----------------------------------------------------------------------------- suite subsets
-HATE_TOPICS = frozenset({"hate", "harassment", "violence_glorification", "terrorism"})
-MALWARE_TOPICS = frozenset({"malware", "hacking_intrusion"})
+# ----------------------------------------------------------------------------- suites
+def _sample_indices(pool: Pool, name: str, indices: list[int], sample: Sample) -> list[int]:
+    """Whole minimal pairs of ``sample.split``, ``sample.pairs_per_category`` per reference category.
 
-
-def _is_lookalike(r: SourceRow) -> bool:
-    if r.source == CURATED:
-        return True
-    return r.source == "coconot" and r.subset in ("contrast", "pref") and bool(r.topics)
-
-
-SUITES: dict[str, tuple[str, Callable[[SourceRow], bool]]] = {
-    "core": ("All 14 categories of the 2023-02-15 OpenAI usage policy, evaluated on minimal pairs: every unsafe "
-             "request has a benign twin of the same form and length that differs only in what the policy cares "
-             "about, plus HateCheck and ToxiGen (both labels from shared templates). Public one-label datasets "
-             "are kept for training only. The main PolicyBench suite.", lambda r: True),
-    "hate": ("Hateful, harassing and violent content: HateCheck functional tests, ToxiGen statements, and the "
-             "curated hate/harassment/violence/terrorism minimal pairs of core.",
-             lambda r: r.source in ("hatecheck", "toxigen") or bool(HATE_TOPICS & set(r.topics))),
-    "malware": ("Malware and intrusion: core's curated malware and hacking minimal pairs (evaluation) and the "
-                "audited CyberSecEval MITRE and FRR prompts (training only).",
-                lambda r: bool(MALWARE_TOPICS & set(r.topics)) or r.source == "cyberseceval"),
-    "overrefusal": ("Over-refusal: benign twins that share the vocabulary and form of a disallowed request (curated "
-                    "minimal pairs; CoCoNot contrast and preference prompts for training), with their unsafe twins "
-                    "as controls.", _is_lookalike),
-    "smoke": ("A small deterministic sample of core's test split: 11 minimal pairs per category (both twins), "
-              "for fast tests, notebooks and CI. Not for reporting results.", lambda r: True),
-}
-
-#: (sources the limitation concerns, or None for every suite; text)
-LIMITATIONS: list[tuple[frozenset[str] | None, str]] = [
-    (frozenset({CURATED}),
-     "The minimal pairs are written new for PolicyBench with LLM assistance, following the labelling guide "
-     "(datasets/suites/LABELLING.md), and checked by the build (form, length within 30%, topics) and by "
-     "`policybench suites audit`; they are not real user traffic. Named people, places and companies are "
-     "fictional."),
-    (None, "Only the curated pairs, HateCheck and ToxiGen are evaluated on (dev/test). The other public datasets "
-           "give one label per category, so their source and style predict the label; they are in train only, "
-           "with the label audits of datasets/sources/<name>/audit.yaml applied."),
-    (frozenset({"advbench", "harmfulqa"}),
-     "AdvBench and HarmfulQA have no category labels: their topics are keyword-mapped (label_provenance=mapped); "
-     "HarmfulQA questions the keywords cannot map, or that are not requests to do harm, are dropped."),
-    (None, "Topics of public rows come from each source's own labels, refined by keywords inside the labelled "
-           "family; the keyword refinement is approximate (see datasets/sources/<name>/topic_map.yaml)."),
-    (None, "Exact duplicates and near duplicates (Jaccard >= 0.8 over character 5-grams, same label) are removed "
-           "across all sources; rows at Jaccard >= 0.5, minimal pairs, HateCheck templates and SafeText scenarios "
-           "each stay within one split."),
-    (frozenset({"hatecheck"}),
-     "HateCheck spelling-variation cases (leet speak, added or removed spaces, swapped characters) that are near "
-     "duplicates of their originals are removed or share their original's split group; the counts kept are in "
-     "this card's README (rows by HateCheck functionality)."),
-    (frozenset({"safetext"}), "SafeText rows are advice statements (output-side text), not user requests."),
-    (frozenset({"forbidden_question_set", "jailbreakbench", "harmbench", "advbench", "strongreject"}),
-     "The upstream MIT notices of forbidden_question_set, JailbreakBench, HarmBench, AdvBench and StrongREJECT "
-     "were added from the known upstream licences; the files were copied from redistributing repositories and "
-     "their bytes were not re-verified against upstream."),
-    (frozenset({"toxigen"}),
-     "ToxiGen is released under MIT + CDLA-Permissive-2.0, but its README states the data is intended for "
-     "research purposes only: do not use this suite commercially without review."),
-]
-SUITE_LIMITATIONS: dict[str, list[str]] = {
-    "core": ["Under versions other than 2023-02-15 some categories have few or no positives (e.g. adult in "
-             "2025-10-29); such cells are reported as undefined, never as 0."],
-    "overrefusal": ["Unsafe rows are controls; benign look-alikes are the point of this suite (report false "
-                    "positive rates on them)."],
-    "smoke": ["11 minimal pairs per category: far too few for reporting; use core for results."],
-}
-
-
-def _smoke_indices(pool: Pool, core: list[int]) -> list[int]:
-    test = [i for i in core if pool.splits[i] == "test" and pool.rows[i].pair_id]
+    Pairs are taken in a seeded order (the build seed, the suite name and the pair id); a pair
+    counts toward every category its unsafe twin violates.
+    """
+    test = [i for i in indices if pool.splits[i] == sample.split and pool.rows[i].pair_id]
     twins: dict[str, list[int]] = {}
     for i in test:
         twins.setdefault(pool.rows[i].pair_id, []).append(i)
-    order = sorted(twins, key=lambda p: (stable_unit(SEED, "smoke", p), p))
+    order = sorted(twins, key=lambda p: (stable_unit(pool.spec.seed, name, p), p))
     chosen: set[int] = set()
     have: Counter = Counter()
-    for cat in pool.view.categories:
+    for cat in pool.policy.category_keys:
         for p in order:
-            if have[cat] >= SMOKE_PER_CELL:
+            if have[cat] >= sample.pairs_per_category:
                 break
             members = twins[p]
             unsafe = [i for i in members if pool.rows[i].label == "unsafe"]
-            if len(members) == 2 and unsafe and cat in pool.view.categories_of(pool.rows[unsafe[0]].topics, "unsafe") \
+            if len(members) == 2 and unsafe and cat in pool.categories[unsafe[0]] \
                     and not chosen.intersection(members):
                 chosen.update(members)
-                for c in pool.view.categories_of(pool.rows[unsafe[0]].topics, "unsafe"):
+                for c in pool.categories[unsafe[0]]:
                     have[c] += 1
     return sorted(chosen)
 
 
+def suite_indices(pool: Pool, name: str) -> list[int]:
+    """The pool rows of suite ``name``: its ``include`` filters, then its ``sample`` if any."""
+    suite = pool.spec.suites[name]
+    idx = [i for i, r in enumerate(pool.rows) if suite.keeps(r)]
+    return _sample_indices(pool, name, idx, suite.sample) if suite.sample else idx
+
+
 def _example(name: str, r: SourceRow, split: str, group: str) -> dict:
-    row = dict(zip(COLUMNS, (_sanitize(f"{name}-{r.source}-{r.source_row}"), r.text, list(r.topics), r.label,
+    row = dict(zip(COLUMNS, (sanitize_id(f"{name}-{r.source}-{r.source_row}"), r.text, list(r.topics), r.label,
                              split, r.source, r.source_row, r.license, r.label_provenance)))
     row["review"] = r.review
     row["group"] = group
@@ -302,45 +241,28 @@ def audit_markdown(audit: dict) -> list[str]:
 
 def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None:
     """Write ``examples.jsonl``, ``suite.yaml`` and ``README.md`` of one suite into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    spec = pool.spec
     examples = sorted((_example(name, pool.rows[i], pool.splits[i], pool.groups[i]) for i in indices), key=lambda e: e["id"])
     ids = [e["id"] for e in examples]
     if len(set(ids)) != len(ids):
         dup = next(i for i, c in Counter(ids).items() if c > 1)
         raise InputError(Problem(f"suite {name}: id {dup!r} is not unique", field="id"))
-    with open(folder / "examples.jsonl", "w", encoding="utf-8", newline="\n") as fh:
-        for e in examples:
-            fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    write_examples(folder, examples)
     audit = _card_audit(folder, name)
     present = {e["source"] for e in examples}
-    licenses = []
-    for src, (_, info) in SOURCES.items():
-        if src in present:
-            licenses.append({"source": src, "license": info.license, "attribution": info.attribution,
-                             "url": info.url, "notes": info.notes})
-    table = count_table(examples, pool.view)
-    limitations = [text for srcs, text in LIMITATIONS if srcs is None or srcs & present]
-    limitations += SUITE_LIMITATIONS.get(name, [])
-    card = {
-        "name": name,
-        "version": VERSION,
-        "description": SUITES[name][0],
-        "data": "examples.jsonl",
-        "reference_policy": REFERENCE_POLICY,
-        "licenses": licenses,
-        "sources": [l["source"] for l in licenses],
-        "build": {"generator": "policybench suites build", "seed": SEED},
-        "counts": {"categories": table["categories"], "all": table["totals"]["by_label"],
-                   "unsafe_not_violating": table["totals"]["unsafe_not_violating"]},
-        "provenance_share": table["provenance_share"],
-        "review_share": table["review_share"],
-        "quotas": {"category_test_min": CATEGORY_QUOTA, "category_dev_min": DEV_QUOTA, "drift_topic_test_pairs_min": DRIFT_QUOTA,
-                   "drift_topics": pool.drift},
-        "dedupe": {k: v for k, v in pool.stats.items() if k != "per_source"},
-        "limitations": limitations,
-        "audit": audit,
-    }
-    (folder / "suite.yaml").write_text(dump_yaml(card), encoding="utf-8", newline="\n")
+    licenses = [{"source": src, "license": info.license, "attribution": info.attribution, "url": info.url,
+                 "notes": info.notes} for src, info in pool.infos.items() if src in present]
+    table = count_table(examples, pool.policy)
+    limitations = [lim.text for lim in spec.limitations if lim.applies(present)] + spec.suites[name].limitations
+    card = suite_card(
+        name, spec.suites[name].description, version=spec.version, licenses=licenses, table=table,
+        build={"generator": "policybench suites build", "seed": spec.seed},
+        review_share=table["review_share"],
+        quotas={**spec.quotas.model_dump(), "drift_topics": pool.drift},
+        dedupe={k: v for k, v in pool.stats.items() if k != "per_source"},
+        limitations=limitations,
+        audit=audit,
+    )
     by_source = Counter((e["source"], e["label"]) for e in examples)
     extra = ["## Rows by source", "", "| source | unsafe | benign | unknown |", "|---|---:|---:|---:|"]
     extra += [f"| {l['source']} | {by_source[(l['source'], 'unsafe')]} | {by_source[(l['source'], 'benign')]} | "
@@ -356,16 +278,7 @@ def write_suite(folder: Path, name: str, pool: Pool, indices: list[int]) -> None
                   "| source | rows read | dropped as unmappable | kept in the pool |", "|---|---:|---:|---:|"]
         extra += [f"| {n} | {v['read']} | {v['unmappable']} | {v['kept']} |" for n, v in pool.stats["per_source"].items()]
     extra += ["", *audit_markdown(audit)]
-    (folder / "README.md").write_text(render_readme(card, table, extra="\n".join(extra)), encoding="utf-8",
-                                      newline="\n")
-
-
-def install(staged: Path, final: Path, *, trash: Path) -> Path:
-    """Move a fully written ``staged`` folder to ``final``, replacing it (old copy moved to ``trash``)."""
-    if final.exists():
-        final.rename(trash)
-    staged.rename(final)
-    return final
+    write_card(folder, card, table, extra="\n".join(extra))
 
 
 def build_suites(names: list[str] | None = None, *, out_dir: Path | None = None,
@@ -375,42 +288,35 @@ def build_suites(names: list[str] | None = None, *, out_dir: Path | None = None,
     Deterministic: the same sources give byte-identical files. Everything is written to a
     temporary folder next to ``out_dir`` first and moved into place at the end.
 
+    Which suites exist and what they hold is ``datasets/suites/suites.yaml``
+    (:mod:`harness.suites.definitions`).
+
     Examples
     --------
     The built-in suites (``build_suites(["smoke"], out_dir=tmp)`` builds one into ``tmp``):
 
-    >>> list(SUITES)
+    >>> list(load_definitions().suites)
     ['core', 'hate', 'malware', 'overrefusal', 'smoke']
     """
-    names = list(SUITES) if not names else list(dict.fromkeys(names))
-    unknown = [n for n in names if n not in SUITES]
+    spec = load_definitions()
+    known = list(spec.suites)
+    names = known if not names else list(dict.fromkeys(names))
+    unknown = [n for n in names if n not in spec.suites]
     if unknown:
-        raise InputError(Problem(f"unknown suite(s) {unknown}; built-in suites: {', '.join(SUITES)}", field="name"))
+        raise InputError(Problem(f"unknown suite(s) {unknown}; built-in suites: {', '.join(known)}", field="name"))
     t0 = time.perf_counter()
 
     def log(msg: str) -> None:
         if progress:
             print(f"[suites build {time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr)
 
-    pool = build_pool(log=log)
+    pool = build_pool(spec=spec, log=log)
     out_dir = Path(out_dir) if out_dir else suites_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    core = list(range(len(pool.rows)))
-    tmp = Path(tempfile.mkdtemp(prefix=".suites-build-", dir=out_dir))
-    as_umask(tmp, directory=True)
-    try:
+    with staging(out_dir, ".suites-build-") as tmp:
         for name in names:
-            if name == "smoke":
-                idx = _smoke_indices(pool, core)
-            else:
-                keep = SUITES[name][1]
-                idx = [i for i in core if keep(pool.rows[i])]
+            idx = suite_indices(pool, name)
             write_suite(tmp / name, name, pool, idx)
             log(f"wrote {name}: {len(idx)} examples")
-        result = {}
-        for name in names:
-            result[name] = install(tmp / name, out_dir / name, trash=tmp / f".old-{name}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        result = {name: install(tmp / name, out_dir / name, trash=tmp / f".old-{name}") for name in names}
     log(f"done in {time.perf_counter() - t0:.1f}s")
     return result

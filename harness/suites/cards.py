@@ -9,145 +9,87 @@ violation. Unsafe examples whose topics are all allowed under the policy are cou
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+import numpy as np
 import yaml
 
+from harness.policies import Policy, diff, imitation_mask, list_versions, load_policy, project_truth
 from harness.suites.schema import LABELS, PROVENANCES, SPLITS
 
 REFERENCE_POLICY = "2023-02-15"
 
 
-@dataclass(frozen=True)
-class PolicyView:
-    """What cards need from a policy version: each topic's category and whether it violates."""
-
-    id: str
-    categories: tuple[str, ...]
-    topic_category: Mapping[str, str | None]
-    violation: Mapping[str, bool]
-
-    def categories_of(self, topics: Iterable[str], label: str) -> list[str]:
-        """Categories an example with ``topics`` and ``label`` counts toward (see module doc).
-
-        Examples
-        --------
-        >>> v = PolicyView("x", ("adult", "health"), {"dating_apps": "adult", "mlm": None},
-        ...                {"dating_apps": True, "mlm": False})
-        >>> v.categories_of(["dating_apps", "mlm"], "unsafe"), v.categories_of(["mlm"], "benign")
-        (['adult'], [])
-        """
-        out: list[str] = []
-        for t in topics:
-            cat = self.topic_category.get(t)
-            if cat is None or cat in out:
-                continue
-            if label == "benign" or (label == "unsafe" and self.violation.get(t, False)):
-                out.append(cat)
-        return out
+def reference_policy(policy: Any = None) -> Policy:
+    """``policy`` loaded (a version id, file or Policy), or the reference version when None."""
+    return load_policy(REFERENCE_POLICY if policy is None else policy)
 
 
-def policy_view(policy: Any = None, *, restricted_as: str = "violation") -> PolicyView:
-    """A :class:`PolicyView` of ``policy`` (a ``harness.policies`` Policy), or of the reference.
+def category_hits(topics: Sequence[Sequence[str]], labels: Sequence[str], policy: Policy, *,
+                  restricted_as: str = "violation") -> np.ndarray:
+    """Which categories each example counts toward: bool ``(n, len(policy.category_keys))``.
 
-    Without a policy, the reference version is loaded with ``harness.policies.load_policy``;
-    if that package offers no loader yet, ``topics.yaml``'s ``reference_category`` is used
-    (every topic with a reference category counts as disallowed).
+    An unsafe example counts where one of its topics is a violation
+    (:func:`~harness.policies.project_truth`), a benign one where its topics fall
+    (:func:`~harness.policies.imitation_mask`); unknown examples count nowhere.
+
+    Examples
+    --------
+    >>> p = reference_policy()
+    >>> hits = category_hits([["dating_apps", "defamation"], ["defamation"], ["dating_apps"]],
+    ...                      ["unsafe", "unsafe", "unknown"], p)
+    >>> [[p.category_keys[j] for j in row.nonzero()[0]] for row in hits]
+    [['adult'], [], []]
     """
-    from harness.suites.topic_map import reference_categories
-
-    refs = reference_categories()
-    if policy is None:
-        versions = _policy_versions()
-        if REFERENCE_POLICY not in versions:
-            cats = tuple(dict.fromkeys(c for c in refs.values() if c))
-            return PolicyView(REFERENCE_POLICY, cats, dict(refs), {t: c is not None for t, c in refs.items()})
-        from harness.policies import load_policy
-
-        policy = load_policy(REFERENCE_POLICY)
-    from harness.policies.model import is_violation
-
-    topic_category: dict[str, str | None] = {}
-    violation: dict[str, bool] = {}
-    for t in refs:
-        try:
-            v = policy.verdict(t)
-        except Exception:  # a topic the version does not list counts as not mentioned
-            topic_category[t], violation[t] = None, False
-            continue
-        topic_category[t] = v.category
-        violation[t] = is_violation(v.verdict, restricted_as)
-    return PolicyView(str(policy.id), tuple(policy.category_keys), topic_category, violation)
-
-
-def _policy_versions() -> list[str]:
-    try:
-        from harness.policies import list_versions
-    except ImportError:
-        return []
-    return [str(v) for v in list_versions()]
-
-
-#: Used when no policy files exist yet: the topics the issue names as changing between versions.
-FALLBACK_DRIFT_TOPICS: tuple[str, ...] = (
-    "dating_apps", "mlm", "payday_lending", "military_warfare", "pseudo_pharmaceuticals",
-    "medical_diagnosis_treatment", "tailored_legal_advice", "tailored_financial_advice",
-    "emotion_inference_workplace", "defamation", "adult_sexual_content", "adult_industries",
-    "election_interference", "safeguard_circumvention", "social_scoring", "critical_infrastructure",
-)
+    truth = project_truth(topics, labels, policy, restricted_as=restricted_as).astype(bool)
+    return truth | imitation_mask(topics, labels, policy)
 
 
 def drift_topics() -> list[str]:
     """Topics whose verdict differs between any two policy versions, sorted.
 
-    Read from ``datasets/policies/*.yaml`` through ``harness.policies``; before any policy
-    file exists, :data:`FALLBACK_DRIFT_TOPICS`.
+    A verdict that differs between any two versions differs between two consecutive ones, so
+    the :func:`harness.policies.diff` of each consecutive pair finds them all.
     """
-    versions = _policy_versions()
-    if len(versions) < 2:
-        return sorted(FALLBACK_DRIFT_TOPICS)
-    from harness.policies import load_policy
     from harness.suites.topic_map import known_topics
 
-    policies = [load_policy(v) for v in versions]
-    out = []
-    for t in sorted(known_topics()):
-        verdicts = {p.topics[t].verdict if t in p.topics else "not_mentioned" for p in policies}
-        if len(verdicts) > 1:
-            out.append(t)
-    return out
+    versions = [str(v) for v in list_versions()]
+    known = known_topics()
+    changed = {c.topic for a, b in zip(versions, versions[1:]) for c in diff(a, b).changes
+               if c.before.verdict != c.after.verdict}
+    return sorted(changed & known)
 
 
 def _zero() -> dict[str, int]:
     return {s: 0 for s in SPLITS}
 
 
-def count_table(rows: Sequence[Mapping[str, Any]], view: PolicyView) -> dict[str, Any]:
+def count_table(rows: Sequence[Mapping[str, Any]], policy: Policy, *, restricted_as: str = "violation") -> dict[str, Any]:
     """Counts for rows with ``topics``, ``label``, ``split``, ``label_provenance``.
 
     Returns ``{"categories": {cat: {"unsafe": {split: n}, "benign": {split: n}, "pairs": {split: n}}},
     "totals": {"examples": n, "by_label": {label: {split: n}}, "unsafe_not_violating": {split: n}},
     "provenance_share": {provenance: share}}``.
     """
-    cats = {c: {"unsafe": _zero(), "benign": _zero(), "pairs": _zero()} for c in view.categories}
+    keys = policy.category_keys
+    cats = {c: {"unsafe": _zero(), "benign": _zero(), "pairs": _zero()} for c in keys}
+    hits = category_hits([r["topics"] for r in rows], [r["label"] for r in rows], policy, restricted_as=restricted_as)
     by_label = {lab: _zero() for lab in LABELS}
     not_violating = _zero()
     prov: Counter = Counter()
     review: Counter = Counter()
-    for r in rows:
+    for r, row_hits in zip(rows, hits):
         label, split = r["label"], r["split"]
         by_label[label][split] += 1
         prov[r["label_provenance"]] += 1
         review[r.get("review") or "not recorded"] += 1
         if label == "unknown":
             continue
-        hit = view.categories_of(r["topics"], label)
+        hit = [keys[j] for j in np.flatnonzero(row_hits)]
         for c in hit:
-            if c in cats:
-                cats[c][label][split] += 1
-                if label == "unsafe" and r.get("pair_id"):
-                    cats[c]["pairs"][split] += 1
+            cats[c][label][split] += 1
+            if label == "unsafe" and r.get("pair_id"):
+                cats[c]["pairs"][split] += 1
         if label == "unsafe" and not hit:
             not_violating[split] += 1
     n = len(rows)
@@ -179,16 +121,16 @@ def suite_summary(suite: Any, policy: Any = None, *, restricted_as: str = "viola
     >>> s["categories"]["adult"]["unsafe"]["test"]
     1
     """
-    view = policy_view(policy, restricted_as=restricted_as)
+    policy = reference_policy(policy)
     rows = [{"topics": e.topics, "label": e.label, "split": e.split, "label_provenance": e.label_provenance,
              "pair_id": e.pair_id, "review": e.review} for e in suite.examples]
-    table = count_table(rows, view)
+    table = count_table(rows, policy, restricted_as=restricted_as)
     card = getattr(suite, "card", {}) or {}
     return {
         "name": suite.name,
         "version": suite.version,
         "description": card.get("description", ""),
-        "policy": view.id,
+        "policy": str(policy.id),
         "restricted_as": restricted_as,
         **table,
         "sources": card.get("sources", []),

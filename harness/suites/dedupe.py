@@ -2,7 +2,7 @@
 
 Three steps over the candidate rows of every source (:func:`dedupe`):
 
-1. **Exact duplicates** share :func:`~harness.suites.normalize.text_hash` (case, punctuation
+1. **Exact duplicates** share :func:`~harness.suites.normalize.dedupe_hash` (case, punctuation
    and spacing ignored). A group whose rows disagree on the label (one source says unsafe, the
    other benign) is dropped whole and counted as a conflict; otherwise the row with the
    best priority is kept (a labelled row before an ``unknown`` one).
@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from datasketch import MinHash, MinHashLSH
 
-from harness.suites.normalize import dedupe_key, text_hash
+from harness.suites.normalize import dedupe_key, dedupe_hash
 
 SHINGLE = 5
 NUM_PERM = 128
@@ -144,7 +144,7 @@ def dedupe(texts: Sequence[str], labels: Sequence[str], priority: Callable[[int]
     # 1. exact duplicates
     by_hash: dict[str, list[int]] = {}
     for i, t in enumerate(texts):
-        by_hash.setdefault(text_hash(t), []).append(i)
+        by_hash.setdefault(dedupe_hash(t), []).append(i)
     reps: list[int] = []
     for members in by_hash.values():
         members = sorted(members, key=lambda i: (labels[i] == "unknown", priority(i)))

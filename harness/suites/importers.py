@@ -30,27 +30,23 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
-
 from harness.yamlsafe import loads
 from harness.errors import InputError, Problem
-from harness.paths import as_umask, suites_dir
-from harness.suites.cards import REFERENCE_POLICY, count_table, dump_yaml, policy_view, render_readme
+from harness.paths import suites_dir
+from harness.suites.cards import count_table, reference_policy
+from harness.suites.definitions import SUITE_NAME, load_definitions
+from harness.suites.normalize import sanitize_id
 from harness.suites.schema import COLUMNS, Example
 from harness.suites.topic_map import keyword_topics, known_topics
+from harness.suites.write import install, staging, suite_card, write_card, write_examples
 
 FORMATS = ("openai-moderation", "xstest", "csv", "jsonl", "parquet")
 MODERATION_KEYS = {"S": "sexual", "H": "hate", "V": "violence", "HR": "harassment", "SH": "self-harm",
                    "S3": "sexual/minors", "H2": "hate/threatening", "V2": "violence/graphic"}
-RESERVED = ("core", "hate", "malware", "overrefusal", "smoke")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _UNSAFE = {"unsafe", "harmful", "toxic", "1", "true", "yes"}
 _BENIGN = {"benign", "safe", "0", "false", "no"}
 DEFAULT_LICENSE = {"openai-moderation": "MIT", "xstest": "CC-BY-4.0"}
@@ -270,14 +266,16 @@ def import_suite(path: str | Path, *, format: str, name: str, text_col: str | No
     path = Path(path)
     if format not in FORMATS:
         raise InputError(Problem(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}", field="format"))
-    if not _NAME.match(name) or name in RESERVED:
+    spec = load_definitions()
+    reserved = list(spec.suites)
+    if not SUITE_NAME.match(name) or name in reserved:
         raise InputError(Problem(f"bad suite name {name!r}: use letters, digits, '.', '_', '-' and not a "
-                                 f"built-in name ({', '.join(RESERVED)})", field="name"))
+                                 f"built-in name ({', '.join(reserved)})", field="name"))
     if not path.is_file():
         raise InputError(_p("file not found", path))
     maps = read_mapping(Path(mapping)) if mapping is not None else None
     topics_of = _moderation_topics() if format == "openai-moderation" else {}
-    source = format if format in ("openai-moderation", "xstest") else _sanitize(path.stem) or "imported"
+    source = format if format in ("openai-moderation", "xstest") else sanitize_id(path.stem) or "imported"
     lic = license or DEFAULT_LICENSE.get(format, "unknown (user-provided)")
     examples: list[Example] = []
     for line, rec in _records(path, format):
@@ -292,47 +290,26 @@ def import_suite(path: str | Path, *, format: str, name: str, text_col: str | No
                                 source=source, source_row=str(line), license=lic, label_provenance=prov))
     if not examples:
         raise InputError(_p("no rows", path))
-    return _write(path, format, name, examples, Path(out_dir) if out_dir else suites_dir(), lic)
+    return _write(path, format, name, examples, Path(out_dir) if out_dir else suites_dir(), lic, spec.version)
 
 
-def _sanitize(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("_")
-
-
-def _write(path: Path, fmt: str, name: str, examples: list[Example], out_dir: Path, lic: str) -> Path:
-    from harness.suites.build import VERSION, install
-
+def _write(path: Path, fmt: str, name: str, examples: list[Example], out_dir: Path, lic: str,
+           version: str) -> Path:
     rows = [e.model_dump() for e in examples]
-    view = policy_view()
-    table = count_table(rows, view)
+    table = count_table(rows, reference_policy())
     unknown = table["totals"]["by_label"]["unknown"]["test"]
-    card = {
-        "name": name, "version": VERSION,
-        "description": f"Imported from {path.name} (format {fmt}).",
-        "data": "examples.jsonl", "reference_policy": REFERENCE_POLICY,
-        "licenses": [{"source": examples[0].source, "license": lic, "attribution": f"imported from {path.name}",
-                      "url": "", "notes": "check the upstream terms of the imported file"}],
-        "sources": [examples[0].source],
-        "build": {"generator": "policybench suites import", "format": fmt, "input": path.name,
-                  "input_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
-        "counts": {"categories": table["categories"], "all": table["totals"]["by_label"],
-                   "unsafe_not_violating": table["totals"]["unsafe_not_violating"]},
-        "provenance_share": table["provenance_share"],
-        "limitations": [f"All rows are in the test split; {unknown} rows are labelled unknown (not scored).",
-                        "Topics found by keywords (label_provenance=mapped) are approximate."],
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=out_dir))
-    as_umask(tmp, directory=True)
-    try:
+    card = suite_card(
+        name, f"Imported from {path.name} (format {fmt}).", version=version, table=table,
+        licenses=[{"source": examples[0].source, "license": lic, "attribution": f"imported from {path.name}",
+                   "url": "", "notes": "check the upstream terms of the imported file"}],
+        build={"generator": "policybench suites import", "format": fmt, "input": path.name,
+               "input_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+        limitations=[f"All rows are in the test split; {unknown} rows are labelled unknown (not scored).",
+                     "Topics found by keywords (label_provenance=mapped) are approximate."],
+    )
+    with staging(out_dir, ".import-") as tmp:
         staged = tmp / name
         staged.mkdir()
-        with open(staged / "examples.jsonl", "w", encoding="utf-8", newline="\n") as fh:
-            for r in rows:
-                fh.write(json.dumps({k: r[k] for k in COLUMNS}, ensure_ascii=False) + "\n")
-        (staged / "suite.yaml").write_text(dump_yaml(card), encoding="utf-8", newline="\n")
-        (staged / "README.md").write_text(render_readme(card, table), encoding="utf-8", newline="\n")
-        final = install(staged, out_dir / name, trash=tmp / ".old")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+        write_examples(staged, [{k: r[k] for k in COLUMNS} for r in rows])
+        write_card(staged, card, table)
+        return install(staged, out_dir / name, trash=tmp / ".old")

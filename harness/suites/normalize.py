@@ -7,7 +7,11 @@ Two different normal forms:
   wording, case and punctuation are kept.
 - :func:`dedupe_key` is what duplicates are compared on: NFKC, case-folded, every character
   that is not a letter or a digit turned into a space, whitespace collapsed. Two texts with
-  the same key are *exact* duplicates; :func:`text_hash` is the stable hash of that key.
+  the same key are *exact* duplicates; :func:`dedupe_hash` is the stable hash of that key
+  (not the prediction cache's text hash, :func:`harness.runner.cache.text_hash`, which hashes
+  the raw text).
+
+:func:`sanitize_id` turns names into the characters example ids and source names may use.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import unicodedata
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def normalize_text(text: str) -> str:
@@ -63,17 +68,30 @@ def dedupe_key(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
-def text_hash(text: str) -> str:
+def dedupe_hash(text: str) -> str:
     """Return the sha1 hex digest of :func:`dedupe_key` of ``text`` (the exact-duplicate key).
 
     Examples
     --------
-    >>> text_hash("Hello, world") == text_hash("hello world!")
+    >>> dedupe_hash("Hello, world") == dedupe_hash("hello world!")
     True
-    >>> len(text_hash("x"))
+    >>> len(dedupe_hash("x"))
     40
     """
     return hashlib.sha1(dedupe_key(text).encode("utf-8")).hexdigest()
+
+
+def sanitize_id(s: str) -> str:
+    """Replace every run of characters other than ``A-Z a-z 0-9 . _ -`` by ``_``; strip outer ``_``.
+
+    Examples
+    --------
+    >>> sanitize_id("core-curated-pairs/a b:3:unsafe")
+    'core-curated-pairs_a_b_3_unsafe'
+    >>> sanitize_id("  my file! ")
+    'my_file'
+    """
+    return _UNSAFE_ID.sub("_", s).strip("_")
 
 
 def stable_unit(*parts: str) -> float:

@@ -5,6 +5,10 @@ source's own labels, the topics they map to (:mod:`harness.suites.topic_map`), t
 how the label was obtained. Row references (``source_row``) are stable: the 0-based data row
 of a CSV/JSONL/JSON list (prefixed by the file when a source has several), the flat 0-based
 index of a nested JSON file, ``<file>:<line>`` (1-based) for curated JSONL.
+
+Which reader a source uses, its name, licence and attribution are data: the folder's
+``source.yaml`` (:mod:`harness.suites.source_info`) names a reader registered here with
+:func:`reader`.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from harness.errors import InputError, Problem
+from harness.paths import sources_dir
 from harness.suites.normalize import normalize_text
 from harness.suites.audit_file import load_audit
+from harness.suites.source_info import SourceInfo, load_source_infos
 from harness.suites.topic_map import SourceMap, keyword_topics, known_topics, load_source_map
 
+#: The name of the curated minimal pairs (``datasets/sources/curated/source.yaml``).
 CURATED = "policybench-curated"
 
 
@@ -44,15 +51,20 @@ class SourceRow:
     review: str = "source_label"  # how the label was checked (see harness.suites.schema.REVIEWS)
 
 
-@dataclass(frozen=True)
-class SourceInfo:
-    """Licence and attribution of one source, for cards."""
+Reader = Callable[[Path, "SourceMap | None", SourceInfo], Iterator["SourceRow | None"]]
 
-    name: str
-    license: str
-    attribution: str
-    url: str
-    notes: str = ""
+#: Registered readers by name: a ``source.yaml`` names its reader (``reader: hatecheck``).
+READERS: dict[str, Reader] = {}
+
+
+def reader(name: str) -> Callable[[Reader], Reader]:
+    """Register a source reader under ``name`` (the ``reader`` of a ``source.yaml``)."""
+    def register(func: Reader) -> Reader:
+        if name in READERS:
+            raise ValueError(f"reader {name!r} is registered twice")
+        READERS[name] = func
+        return func
+    return register
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -73,12 +85,14 @@ def _row(info: SourceInfo, ref: str, text: str, labels: tuple[str, ...], topics:
     return SourceRow(info.name, ref, text, labels, tuple(topics), label, provenance, info.license, subset, hint)
 
 
+@reader("forbidden_question_set")
 def read_forbidden_question_set(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "forbidden_question_set.csv")):
         lab = r["content_policy_name"]
         yield _row(info, str(i), r["question"], (lab,), m.topics(lab, r["question"]), "unsafe")
 
 
+@reader("catqa")
 def read_catqa(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     data = json.loads((d / "catqa_english.json").read_text(encoding="utf-8"))
     i = 0
@@ -90,12 +104,14 @@ def read_catqa(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | 
                 i += 1
 
 
+@reader("jailbreakbench")
 def read_jailbreakbench(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "jailbreakbench.csv")):
         topics = m.topics(r["Category"], r["Goal"], override_key=r["Behavior"])
         yield _row(info, str(i), r["Goal"], (r["Category"], r["Behavior"]), topics, "unsafe")
 
 
+@reader("harmbench")
 def read_harmbench(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for part in ("test", "val"):
         for i, r in enumerate(_csv_rows(d / f"harmbench_{part}.csv")):
@@ -106,12 +122,14 @@ def read_harmbench(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRo
             yield _row(info, f"{part}:{i}", text, (lab, r["FunctionalCategory"]), m.topics(lab, text), "unsafe")
 
 
+@reader("strongreject")
 def read_strongreject(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "strongreject.csv")):
         lab = r["category"]
         yield _row(info, str(i), r["forbidden_prompt"], (lab,), m.topics(lab, r["forbidden_prompt"]), "unsafe")
 
 
+@reader("ailuminate")
 def read_ailuminate(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "airr_official_1.0_demo_en_us_prompt_set_release.csv")):
         hz = r["hazard"]
@@ -121,6 +139,7 @@ def read_ailuminate(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceR
         yield _row(info, str(i), r["prompt_text"], (hz, r["persona"]), m.topics(hz, r["prompt_text"]), label)
 
 
+@reader("coconot")
 def read_coconot(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for part, fname in (("eval", "coconot_eval.jsonl"), ("contrast", "coconot_contrast_eval.jsonl"),
                         ("pref", "coconot_pref.jsonl")):
@@ -134,6 +153,7 @@ def read_coconot(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow 
             yield _row(info, f"{part}:{i}", r["prompt"], labels, topics, label, subset=part)
 
 
+@reader("hatecheck")
 def read_hatecheck(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "test_suite_cases.csv")):
         func = r["functionality"]
@@ -146,12 +166,14 @@ def read_hatecheck(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRo
                    hint=f"templ:{hint}" if hint else "")
 
 
+@reader("toxigen")
 def read_toxigen(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "toxigen_seed_sentences_unique.csv")):
         label = {"hate": "unsafe", "neutral": "benign"}[r["label"]]
         yield _row(info, str(i), r["text"], (r["label"], r["target_group"]), m.topics(r["label"], r["text"]), label)
 
 
+@reader("cyberseceval")
 def read_cyberseceval(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     mitre = json.loads((d / "mitre_benchmark_100_per_category.json").read_text(encoding="utf-8"))
     for i, r in enumerate(mitre):
@@ -165,6 +187,7 @@ def read_cyberseceval(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[Sourc
                    "benign", subset="frr")
 
 
+@reader("safetext")
 def read_safetext(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow | None]:
     data = json.loads((d / "SafeText.json").read_text(encoding="utf-8"))
     i = 0
@@ -176,6 +199,7 @@ def read_safetext(d: Path, m: SourceMap, info: SourceInfo) -> Iterator[SourceRow
                 i += 1
 
 
+@reader("advbench")
 def read_advbench(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
     for i, r in enumerate(_csv_rows(d / "advbench.csv")):
         yield _row(info, str(i), r["goal"], (), keyword_topics(r["goal"]), "unsafe", provenance="mapped")
@@ -189,6 +213,7 @@ _NOT_A_HARMFUL_REQUEST = re.compile(
     re.IGNORECASE)
 
 
+@reader("harmfulqa")
 def read_harmfulqa(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
     data = json.loads((d / "harmfulqa.json").read_text(encoding="utf-8"))
     i = 0
@@ -238,6 +263,7 @@ def _pair_problems(obj: object, topics_ok: frozenset[str], where: dict) -> list[
     return out
 
 
+@reader("curated")
 def read_curated(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[SourceRow | None]:
     """Minimal pairs in ``curated/pairs/*.jsonl``, two rows per pair (see ``curated/SOURCE.md``).
 
@@ -280,71 +306,36 @@ def read_curated(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[Sou
     yield from rows
 
 
-Reader = Callable[[Path, "SourceMap | None", SourceInfo], Iterator["SourceRow | None"]]
+def source_infos(sources_root: Path | None = None) -> dict[str, SourceInfo]:
+    """Every source declared under ``sources_root`` (default ``datasets/sources``), by name.
 
-#: name → (reader, licence info). Order is the representative priority in de-duplication:
-#: sources listed first win a tie (labelled public sources, then curated, then keyword-mapped).
-SOURCES: dict[str, tuple[Reader, SourceInfo]] = {
-    "forbidden_question_set": (read_forbidden_question_set, SourceInfo(
-        "forbidden_question_set", "MIT", "Shen et al., \"Do Anything Now\" (CCS 2024), (c) 2023 Xinyue Shen",
-        "https://github.com/verazuo/jailbreak_llms", "copied via a third-party mirror; upstream MIT notice added")),
-    "jailbreakbench": (read_jailbreakbench, SourceInfo(
-        "jailbreakbench", "MIT", "Chao et al., JailbreakBench (NeurIPS 2024 D&B), (c) 2023 JailbreakBench Team",
-        "https://github.com/JailbreakBench/jailbreakbench", "copied via andyrdt/refusal_direction")),
-    "harmbench": (read_harmbench, SourceInfo(
-        "harmbench", "MIT", "Mazeika et al., HarmBench (2024), (c) 2024 Center for AI Safety",
-        "https://github.com/centerforaisafety/HarmBench", "copied via andyrdt/refusal_direction")),
-    "strongreject": (read_strongreject, SourceInfo(
-        "strongreject", "MIT", "Souly et al., StrongREJECT (NeurIPS 2024), (c) 2024 Alexandra Souly",
-        "https://github.com/alexandrasouly/strongreject", "copied via andyrdt/refusal_direction")),
-    "catqa": (read_catqa, SourceInfo(
-        "catqa", "Apache-2.0", "Bhardwaj et al., CategoricalHarmfulQA (2024), declare-lab",
-        "https://github.com/declare-lab/red-instruct")),
-    "ailuminate": (read_ailuminate, SourceInfo(
-        "ailuminate", "CC-BY-4.0", "MLCommons AILuminate v1.0 DEMO prompt set (en_US), (c) MLCommons",
-        "https://github.com/mlcommons/ailuminate", "text normalised (NFC, whitespace); spc_* rows labelled unknown")),
-    "coconot": (read_coconot, SourceInfo(
-        "coconot", "MIT", "Brahman et al., CoCoNot (2024), (c) 2024 AI2",
-        "https://github.com/allenai/noncompliance",
-        "prompts only; 'wildchats' prompts come from WildChat and follow its terms")),
-    "hatecheck": (read_hatecheck, SourceInfo(
-        "hatecheck", "CC-BY-4.0", "Röttger et al., HateCheck (ACL 2021)",
-        "https://github.com/paul-rottger/hatecheck-data", "text normalised (NFC, whitespace)")),
-    "toxigen": (read_toxigen, SourceInfo(
-        "toxigen", "MIT AND CDLA-Permissive-2.0", "Hartvigsen et al., ToxiGen (ACL 2022), (c) Microsoft Corporation",
-        "https://github.com/microsoft/TOXIGEN",
-        "research use only: the upstream README says the data is intended for research purposes only")),
-    "cyberseceval": (read_cyberseceval, SourceInfo(
-        "cyberseceval", "MIT", "Meta Purple Llama CyberSecEval (MITRE + FRR), (c) Meta Platforms, Inc. and affiliates",
-        "https://github.com/meta-llama/PurpleLlama")),
-    "safetext": (read_safetext, SourceInfo(
-        "safetext", "MIT", "Levy et al., SafeText (EMNLP 2022), (c) 2022 sharonlevy",
-        "https://github.com/sharonlevy/SafeText")),
-    CURATED: (read_curated, SourceInfo(
-        CURATED, "CC-BY-4.0", "PolicyBench contributors (written new for PolicyBench)",
-        "datasets/sources/curated", "minimal pairs written with LLM assistance; every pair read a second time "
-        "(edits logged in datasets/sources/curated/pairs/review/)")),
-    "advbench": (read_advbench, SourceInfo(
-        "advbench", "MIT", "Zou et al., AdvBench (2023), (c) 2023 Andy Zou",
-        "https://github.com/llm-attacks/llm-attacks", "no labels upstream: topics keyword-mapped")),
-    "harmfulqa": (read_harmfulqa, SourceInfo(
-        "harmfulqa", "Apache-2.0", "Bhardwaj & Poria, HarmfulQA (2023), declare-lab",
-        "https://github.com/declare-lab/red-instruct", "no policy labels upstream: topics keyword-mapped, unmapped rows dropped")),
-}
-
-#: Source folder names on disk (the curated source lives in ``curated/``).
-FOLDERS: dict[str, str] = {name: ("curated" if name == CURATED else name) for name in SOURCES}
+    Examples
+    --------
+    >>> infos = source_infos()
+    >>> infos["hatecheck"].license, infos[CURATED].folder.name
+    ('CC-BY-4.0', 'curated')
+    """
+    return load_source_infos(Path(sources_root) if sources_root is not None else sources_dir(), READERS)
 
 
-def read_source(name: str, sources_root: Path) -> tuple[list[SourceRow], int]:
-    """Read one source; returns its rows and how many raw rows were dropped (empty / unmappable)."""
-    reader, info = SOURCES[name]
-    folder = sources_root / FOLDERS[name]
+def read_source(name: str, sources_root: Path | None = None, *,
+                infos: dict[str, SourceInfo] | None = None) -> tuple[list[SourceRow], int]:
+    """Read one source; returns its rows and how many raw rows were dropped (empty / unmappable).
+
+    The source is found by the ``name`` of its ``source.yaml`` under ``sources_root`` (or in
+    ``infos``, as returned by :func:`source_infos`).
+    """
+    infos = infos if infos is not None else source_infos(sources_root)
+    if name not in infos:
+        raise InputError(Problem(f"no source named {name!r} (no source.yaml declares it); sources: "
+                                 f"{', '.join(infos) or '(none)'}", field="source"))
+    info = infos[name]
+    folder = info.folder
     map_path = folder / "topic_map.yaml"
     smap = load_source_map(map_path) if map_path.is_file() else None
     rows, dropped = [], 0
     try:
-        for r in reader(folder, smap, info):
+        for r in READERS[info.reader](folder, smap, info):
             if r is None:
                 dropped += 1
             else:
