@@ -474,7 +474,7 @@ def publish(
     """Regenerate the published results: run every built-in system on the suite under every policy
     version, then write the leaderboard, the charts and the run itself under results/."""
     _headless_charts()
-    from harness.results.publish import publish as do_publish
+    from harness.publish import publish as do_publish
 
     for kind, p in do_publish(suite=suite, out_dir=out_dir, n_resamples=n_resamples, console=err).items():
         out.print(f"{kind}: {p}")

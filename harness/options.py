@@ -29,7 +29,7 @@ class RunOptions:
     Traceback (most recent call last):
     ...
     harness.errors.InputError: 1 problem in input:
-      - threshold: must be a number in [0, 1] (scores are in [0, 1]) (got 2)
+      - field 'threshold': must be a number in [0, 1] (scores are in [0, 1]) (got 2)
     """
 
     split: str | None = DEFAULT_SPLIT

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from harness.results import publish as publish_mod
+from harness import publish as publish_mod
 
 
 def _publish(out):

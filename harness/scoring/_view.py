@@ -51,9 +51,10 @@ class ScoredView:
     --------
     >>> from harness.suites import Example, Suite
     >>> from harness.policies import load_policy
+    >>> row = dict(split="test", source="doc", source_row="1", license="MIT", label_provenance="curated")
     >>> s = Suite.from_examples("demo", [
-    ...     Example(id="a", text="x", label="unsafe", topics=["malware_creation"], source="doc", split="test"),
-    ...     Example(id="b", text="y", label="unknown", topics=[], source="doc", split="test")])
+    ...     Example(id="a", text="x", label="unsafe", topics=["malware"], **row),
+    ...     Example(id="b", text="y", label="unknown", topics=[], **row)])
     >>> v = ScoredView(s, load_policy("2023-02-15"))
     >>> int(v.truth[:, v.column("malware")].sum()), v.scored.tolist()
     (1, [True, False])

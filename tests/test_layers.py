@@ -1,0 +1,116 @@
+"""The package layering, enforced: every import edge (module-level and function-local) goes down.
+
+    errors  <  paths, _yaml  <  _io, yamlsafe  <  policies, metrics  <  suites, options  <  classifiers  <  runner
+    <  scoring  <  results, charts  <  publish, pytest_plugin  <  cli
+
+``harness.metrics`` imports nothing of the project. Imports under ``if TYPE_CHECKING:`` are not
+run and are not edges. The top-level ``harness/__init__.py`` (lazy public re-exports) is exempt.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import harness
+
+ROOT = Path(harness.__file__).parent
+
+LAYERS: dict[str, int] = {
+    "errors": 0, "paths": 1, "_yaml": 1, "_io": 2, "yamlsafe": 2,
+    "policies": 3, "metrics": 3,
+    "suites": 4, "options": 4,
+    "classifiers": 5,
+    "runner": 6,
+    "scoring": 7,
+    "results": 8, "charts": 8,
+    "publish": 9, "pytest_plugin": 9,
+    "cli": 10, "__main__": 11,
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _unit(module: str) -> str | None:
+    """The layered unit of ``harness.x.y``: ``x`` (a subpackage or a top-level module)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "harness" else None
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for sub in node.body:
+                lines.update(range(sub.lineno, (sub.end_lineno or sub.lineno) + 1))
+    return lines
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """``(line, imported module)`` for every run-time import of a project module in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_checking_lines(tree)
+    me = _module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    out = []
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names if a.name.startswith("harness")]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("harness"):
+                out.append((node.lineno, mod))
+                if mod == "harness":  # from harness import policies
+                    out += [(node.lineno, f"harness.{a.name}") for a in node.names]
+    return out
+
+
+def edges() -> list[tuple[str, int, str, str]]:
+    """``(file, line, from unit, to unit)`` for every cross-unit import."""
+    out = []
+    for path in sorted(ROOT.rglob("*.py")):
+        src = _unit(_module_name(path))
+        if src is None:  # harness/__init__.py: lazy public re-exports
+            continue
+        for line, mod in _imports(path):
+            dst = _unit(mod)
+            if dst and dst != src:
+                out.append((str(path.relative_to(ROOT.parent)), line, src, dst))
+    return out
+
+
+def test_every_unit_has_a_layer():
+    units = {_unit(_module_name(p)) for p in ROOT.rglob("*.py")} - {None}
+    assert units <= set(LAYERS), f"put these in LAYERS: {sorted(units - set(LAYERS))}"
+
+
+def test_imports_only_go_down_the_layers():
+    bad = [f"{f}:{line}: {a} (layer {LAYERS[a]}) imports {b} (layer {LAYERS[b]})"
+           for f, line, a, b in edges() if LAYERS[b] >= LAYERS[a]]
+    assert not bad, "imports against the layering:\n" + "\n".join(bad)
+
+
+def test_metrics_imports_nothing_of_the_project():
+    assert [e for e in edges() if e[2] == "metrics"] == []
+
+
+def test_the_checker_sees_function_local_and_relative_imports(tmp_path):
+    probe = ROOT / "metrics" / "_layer_probe_tmp.py"
+    probe.write_text("def f():\n    from harness.suites import load_suite\n    from ..runner import cache\n")
+    try:
+        found = [e for e in edges() if e[0].endswith("_layer_probe_tmp.py")]
+    finally:
+        probe.unlink()
+    assert {(e[2], e[3]) for e in found} == {("metrics", "suites"), ("metrics", "runner")}
