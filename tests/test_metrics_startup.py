@@ -1,13 +1,19 @@
 """Compiled kernels are cached on disk, the cache folder is configurable, and an install
-where nothing can be written still imports and computes."""
+where nothing can be written still imports and computes.
+
+How fast a second process scores its first block is a speed target, timed against baselines in
+``benchmarks/bench_metrics.py``; here are the mechanisms behind it, which do not depend on the
+machine's load: importing ``harness.metrics`` loads no heavy library and no other part of the
+project, and a second process loads every kernel it runs from the cache instead of compiling.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,19 +22,25 @@ import harness
 
 REPO = Path(harness.__file__).resolve().parent.parent
 
+#: What a process that scores its first block runs, then a report of numba's cache use: for every
+#: kernel it ran, the signatures loaded from the cache (hits) and compiled (misses).
 FIRST_BLOCK = """
+import json, sys
 import numpy as np
+from numba.core.registry import CPUDispatcher
 from harness.metrics import precision_recall_f1
 rng = np.random.default_rng(0)
 y = (rng.random((2000, 14)) < 0.2).astype(np.uint8)
 s = rng.random((8, 2000, 14), dtype=np.float32)
-r = precision_recall_f1(y, s)
-assert r.f1.shape == (8, 14)
+assert precision_recall_f1(y, s).f1.shape == (8, 14)
+used = {f"{name}.{attr}": (sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))
+        for name, mod in list(sys.modules.items()) if name.startswith("harness.metrics")
+        for attr, f in vars(mod).items() if isinstance(f, CPUDispatcher) and f.signatures}
+print(json.dumps(used))
 """
 
 
-def _run(code: str, env: dict | None = None, cwd: Path | None = None) -> tuple[float, str]:
-    start = time.perf_counter()
+def _run(code: str, env: dict | None = None, cwd: Path | None = None) -> str:
     proc = subprocess.run(
         [sys.executable, "-c", code],
         env={**os.environ, **(env or {})},
@@ -37,16 +49,23 @@ def _run(code: str, env: dict | None = None, cwd: Path | None = None) -> tuple[f
         text=True,
         timeout=600,
     )
-    elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
-    return elapsed, proc.stdout
+    return proc.stdout
+
+
+def test_importing_metrics_loads_no_heavy_library_and_no_other_part_of_the_project():
+    code = ("import sys, json, harness.metrics; print(json.dumps(sorted(m for m in sys.modules if "
+            "m.split('.')[0] in ('pandas', 'sklearn', 'pyarrow', 'matplotlib', 'pydantic', 'duckdb', 'torch') "
+            "or (m.startswith('harness.') and not m.startswith('harness.metrics')))))")
+    assert json.loads(_run(code)) == []
 
 
 @pytest.mark.slow
-def test_second_process_scores_its_first_block_within_1_5_s():
-    _run(FIRST_BLOCK)  # compiles into the cache if it is cold
-    best = min(_run(FIRST_BLOCK)[0] for _ in range(3))
-    assert best < 1.5, f"a process with a warm cache took {best:.2f} s to score its first block"
+def test_a_second_process_loads_every_kernel_it_runs_from_the_cache():
+    first = json.loads(_run(FIRST_BLOCK))  # compiles into the cache if it is cold
+    second = json.loads(_run(FIRST_BLOCK))
+    assert second and second.keys() == first.keys()
+    assert all(hits > 0 and misses == 0 for hits, misses in second.values()), second
 
 
 @pytest.mark.slow
@@ -79,7 +98,7 @@ w = m.resample_weights(0, 2, 4)
 assert w.shape == (2, 4) and w.min() >= 0
 print(m.__file__)
 """
-    _, out = _run(
+    out = _run(
         code,
         {
             "PYTHONPATH": str(site),
