@@ -63,7 +63,7 @@ def _patch_entry_points(monkeypatch, *eps: EntryPoint) -> None:
 def test_every_builtin_is_listed_with_the_documented_fields():
     rows = {r["name"]: r for r in registry.list_classifiers()}
     assert set(BUILTINS) <= set(rows)
-    assert registry.DEFAULT_FIELD == BUILTINS
+    assert set(registry.DEFAULT_FIELD) <= set(registry.BUILTIN_TARGETS)
     for name in BUILTINS:
         assert ROW_KEYS <= set(rows[name]), name
         assert rows[name]["description"], name
@@ -189,3 +189,28 @@ def test_docstring_examples_run(module):
         pytest.skip(_embed.available()[1])
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_every_lazy_builtin_target_resolves_to_a_classifier_of_that_name():
+    for name, target in registry.BUILTIN_TARGETS.items():
+        cls = registry._materialise(target)
+        assert getattr(cls, "name", None) == name, (name, target)
+        assert callable(getattr(cls, "predict", None)), name
+
+
+def test_importing_the_registry_imports_no_builtin_classifier_module():
+    code = ("import sys, harness.classifiers, harness.classifiers.registry as r; "
+            "mods = [m for m in sys.modules if m.startswith('harness.classifiers.') "
+            "and m not in ('harness.classifiers.base', 'harness.classifiers.registry')]; "
+            "print(mods); r.get_classifier('keyword-rules'); "
+            "print('harness.classifiers.rules.keyword' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]" and out[1] == "True"
+
+
+def test_a_misspelt_name_suggests_the_closest_known_names():
+    with pytest.raises(InputError, match="did you mean 'keyword-rules'"):
+        registry.get_classifier("keywrd-rules")
+    with pytest.raises(InputError) as exc:
+        registry.get_classifier("zzzz")
+    assert "did you mean" not in str(exc.value) and "keyword-rules" in str(exc.value)

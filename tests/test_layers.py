@@ -114,3 +114,59 @@ def test_the_checker_sees_function_local_and_relative_imports(tmp_path):
     finally:
         probe.unlink()
     assert {(e[2], e[3]) for e in found} == {("metrics", "suites"), ("metrics", "runner")}
+
+
+def _module_level_graph() -> dict[str, set[str]]:
+    """Module → project modules it imports at module level (what runs on ``import``)."""
+    names = {_module_name(p): p for p in ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for me, path in names.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _type_checking_lines(tree)
+        top = [n for n in tree.body if n.lineno not in skip]
+        targets: set[str] = set()
+        for node in top:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for line, mod in _imports_of(node, me, path):
+                    while mod and mod not in names:
+                        mod = mod.rpartition(".")[0]
+                    if mod and mod != me:
+                        targets.add(mod)
+        graph[me] = targets
+    return graph
+
+
+def _imports_of(node: ast.AST, me: str, path: Path) -> list[tuple[int, str]]:
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    if isinstance(node, ast.Import):
+        return [(node.lineno, a.name) for a in node.names if a.name.startswith("harness")]
+    assert isinstance(node, ast.ImportFrom)
+    if node.level:
+        base = package.split(".")
+        mod = ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+    else:
+        mod = node.module or ""
+    if not mod.startswith("harness"):
+        return []
+    return [(node.lineno, f"{mod}.{a.name}") for a in node.names] + [(node.lineno, mod)]
+
+
+def test_no_import_cycles_between_modules():
+    graph = _module_level_graph()
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph.get(m, ())):
+            if state.get(n) == 1:
+                cycles.append(stack[stack.index(n):] + [n])
+            elif n not in state:
+                visit(n, stack + [n])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    # a package's __init__ re-exporting its own submodules is not a cycle unless a submodule imports it back
+    assert not cycles, "module-level import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)

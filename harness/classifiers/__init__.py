@@ -1,7 +1,8 @@
 """Classifiers: the protocol, the registry and the built-in field.
 
-Importing this package registers the built-ins (cheaply: torch, presidio and
-sentence-transformers are imported only when a classifier that needs them is built):
+The built-ins are registered lazily by name (:data:`BUILTIN_TARGETS`); a built-in's module is
+imported when that classifier is first built or described, and torch, presidio and
+sentence-transformers only when a classifier that needs them runs:
 
 ============================  =========================  ===================================
 name                          taxonomy                   what
@@ -21,9 +22,9 @@ Hosted adapters (:mod:`harness.classifiers.hosted`) and entry-point plugins are 
 
 from __future__ import annotations
 
-from harness.classifiers.base import Classifier, SupportsPredict, Taxonomy, check_scores
-from harness.classifiers.models._embed import embedding_memo, memo_paused
+from harness.classifiers.base import BatchInfo, Classifier, SharesWork, SupportsPredict, Taxonomy, check_scores
 from harness.classifiers.registry import (
+    BUILTIN_TARGETS,
     DEFAULT_FIELD,
     ENTRY_POINT_GROUP,
     get_classifier,
@@ -31,26 +32,7 @@ from harness.classifiers.registry import (
     register,
 )
 
-# Built-ins register on import (each module keeps its heavy imports inside the classes).
-from harness.classifiers.rules import keyword as _keyword  # noqa: E402,F401
-from harness.classifiers.rules import pii as _pii  # noqa: E402,F401
-from harness.classifiers.rules import profanity as _profanity  # noqa: E402,F401
-from harness.classifiers.models import tfidf as _tfidf  # noqa: E402,F401
-from harness.classifiers.models import minilm as _minilm  # noqa: E402,F401
-from harness.classifiers.models import zeroshot as _zeroshot  # noqa: E402,F401
-
-
-def _register_hosted() -> None:
-    """Register the hosted adapters when their package is present (they need no network to list)."""
-    import importlib.util
-
-    if importlib.util.find_spec("harness.classifiers.hosted") is not None:
-        import harness.classifiers.hosted  # noqa: F401
-
-
-_register_hosted()
-
 __all__ = [
-    "Classifier", "SupportsPredict", "Taxonomy", "check_scores",
-    "DEFAULT_FIELD", "ENTRY_POINT_GROUP", "embedding_memo", "memo_paused", "get_classifier", "list_classifiers", "register",
+    "BUILTIN_TARGETS", "BatchInfo", "Classifier", "DEFAULT_FIELD", "ENTRY_POINT_GROUP", "SharesWork", "SupportsPredict",
+    "Taxonomy", "check_scores", "get_classifier", "list_classifiers", "register",
 ]

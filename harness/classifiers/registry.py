@@ -1,9 +1,11 @@
 """The classifier registry: built-ins, and third-party plugins through entry points.
 
-Built-ins register themselves with :func:`register` when :mod:`harness.classifiers` is
-imported (their heavy dependencies — torch, presidio, sentence-transformers — are imported
-only when a classifier is built). Plugins are installed packages that declare an entry point
-in the group ``policybench.classifiers``::
+Built-ins are registered lazily, as ``"module:attr"`` strings (as lm-evaluation-harness's
+registry): a built-in's module is imported only when that classifier is built or described, so
+importing the registry imports no classifier, and no module imports the registry's package to
+make it register. :func:`register` adds a class or factory at run time (notebooks, tests).
+Plugins are installed packages that declare an entry point in the group
+``policybench.classifiers``::
 
     # the plugin's pyproject.toml
     [project.entry-points."policybench.classifiers"]
@@ -15,11 +17,16 @@ listed as unavailable with the error; it never breaks :func:`list_classifiers`.
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import inspect
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from typing import Any, Callable
+
+from harness.classifiers.base import SupportsPredict
 
 from harness.errors import InputError, Problem
 
@@ -40,16 +47,49 @@ DEFAULT_FIELD: tuple[str, ...] = (
 )
 
 
+#: Every built-in, as ``"module:attr"`` (imported when first built or described).
+BUILTIN_TARGETS: dict[str, str] = {
+    "keyword-rules": "harness.classifiers.rules.keyword:KeywordRules",
+    "pii-rules": "harness.classifiers.rules.pii:PiiRules",
+    "profanity-check": "harness.classifiers.rules.profanity:ProfanityCheck",
+    "better-profanity": "harness.classifiers.rules.profanity:BetterProfanity",
+    "tfidf-logreg": "harness.classifiers.models.tfidf:TfidfLogReg",
+    "minilm-logreg": "harness.classifiers.models.minilm:MiniLmLogReg",
+    "minilm-policy-zeroshot": "harness.classifiers.models.zeroshot:MiniLmPolicyZeroShot",
+    "openai-moderation": "harness.classifiers.hosted.openai_moderation:OpenAIModeration",
+    "guard-llm": "harness.classifiers.hosted.guard_llm:GuardLLM",
+    "llm-judge": "harness.classifiers.hosted.llm_judge:LLMJudge",
+}
+
+
 @dataclass
 class _Entry:
     name: str
-    target: Any  # a class or a factory; None when a plugin failed to load
+    target: Any  # a class, a factory or a lazy "module:attr" string; None when a plugin failed to load
     origin: str  # "builtin" or "plugin:<distribution or module>"
     error: str = ""
 
 
-_BUILTINS: dict[str, _Entry] = {}
+_BUILTINS: dict[str, _Entry] = {n: _Entry(n, t, "builtin") for n, t in BUILTIN_TARGETS.items()}
 _LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=64)
+def _materialise(target: str) -> Any:
+    """Import a lazy ``"module:attr"`` target."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _target(entry: _Entry) -> Any:
+    """The entry's class or factory (a lazy target imported now; a failure becomes the entry's error)."""
+    if isinstance(entry.target, str):
+        try:
+            return _materialise(entry.target)
+        except Exception as exc:  # noqa: BLE001 - reported as unavailable, never a crash of listing
+            entry.error = f"cannot import {entry.target!r}: {type(exc).__name__}: {exc}"
+            return None
+    return entry.target
 
 
 def register(name: str) -> Callable[[Any], Any]:
@@ -112,8 +152,6 @@ def _plugins() -> dict[str, _Entry]:
 
 
 def _all_entries() -> dict[str, _Entry]:
-    import harness.classifiers  # noqa: F401 - registers the built-ins
-
     with _LOCK:
         entries = dict(_BUILTINS)
     for name, entry in _plugins().items():
@@ -126,14 +164,14 @@ def known_names() -> list[str]:
     return sorted(_all_entries())
 
 
-def get_classifier(name: str, **options: Any) -> Any:
+def get_classifier(name: str, **options: Any) -> SupportsPredict:
     """Build the classifier registered as ``name`` with keyword ``options``.
 
     Raises
     ------
     harness.errors.InputError
-        If no classifier has that name (the message lists the known names), or a plugin
-        failed to load.
+        If no classifier has that name (the message suggests the closest names and lists the
+        known ones), or its module or plugin failed to load.
 
     Examples
     --------
@@ -144,11 +182,15 @@ def get_classifier(name: str, **options: Any) -> Any:
     entries = _all_entries()
     entry = entries.get(name)
     if entry is None:
-        raise InputError(Problem(f"unknown classifier {name!r}; known classifiers: {', '.join(sorted(entries))}",
+        close = difflib.get_close_matches(str(name), list(entries), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise InputError(Problem(f"unknown classifier {name!r}; {hint}known classifiers: {', '.join(sorted(entries))}",
                                  field="classifier"))
-    if entry.target is None:
+    target = _target(entry)
+    if target is None:
         raise InputError(Problem(f"classifier {name!r} cannot be loaded: {entry.error}", field="classifier"))
-    return entry.target(**options)
+    built: SupportsPredict = target(**options)
+    return built
 
 
 def _attr(obj: Any, key: str, default: Any) -> Any:
@@ -164,9 +206,10 @@ def _describe(entry: _Entry) -> dict[str, Any]:
         "unavailable_reason": entry.error, "policy_conditioned": False, "description": "",
         "origin": entry.origin,
     }
-    if entry.target is None:
+    obj = _target(entry)
+    if obj is None:
+        row["unavailable_reason"] = entry.error
         return row
-    obj = entry.target
     try:
         if not inspect.isclass(obj):
             obj = obj()  # a zero-argument factory: describe what it builds

@@ -32,11 +32,7 @@ from harness.classifiers.hosted.openai_moderation import (
     OpenAIModeration,
     moderation_taxonomy,
 )
-from harness.classifiers.registry import register
 
-register("openai-moderation")(OpenAIModeration)
-register("guard-llm")(GuardLLM)
-register("llm-judge")(LLMJudge)
 
 __all__ = [
     "CategoryVerdict",

@@ -19,7 +19,6 @@ import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.models import _embed, _linear
-from harness.classifiers.registry import register
 from harness.paths import datasets_dir
 
 NAME = "minilm-logreg"
@@ -49,7 +48,6 @@ def save(out_dir: Path, head: _linear.LinearHead, meta: dict[str, Any]) -> dict[
     return model
 
 
-@register(NAME)
 class MiniLmLogReg(_embed.SharedEmbeddings, Classifier):
     """MiniLM (all-MiniLM-L6-v2) sentence embeddings with a logistic regression per topic.
 

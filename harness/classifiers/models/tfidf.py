@@ -24,7 +24,6 @@ import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.models import _linear
-from harness.classifiers.registry import register
 from harness.errors import InputError, Problem
 from harness.paths import datasets_dir
 
@@ -87,7 +86,6 @@ def save(out_dir: Path, vecs: dict[str, Any], head: _linear.LinearHead, meta: di
     return model
 
 
-@register(NAME)
 class TfidfLogReg(Classifier):
     """TF-IDF word and character n-grams with a logistic regression per topic.
 

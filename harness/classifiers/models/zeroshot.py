@@ -29,7 +29,6 @@ import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.models import _embed
-from harness.classifiers.registry import register
 from harness.policies import REFERENCE_VERSION
 
 NAME = "minilm-policy-zeroshot"
@@ -77,7 +76,6 @@ def cosine_to_score(cos: np.ndarray) -> np.ndarray:
     return (0.5 * (1.0 + np.tanh(0.5 * z))).astype(np.float32)
 
 
-@register(NAME)
 class MiniLmPolicyZeroShot(_embed.SharedEmbeddings, Classifier):
     """Cosine similarity of MiniLM embeddings to the policy version's category and topic wording.
 

@@ -15,7 +15,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
-from harness.classifiers.registry import register
 from harness.classifiers.rules.pack import RulePack, load_pack
 from harness.errors import InputError, Problem
 from harness.paths import rules_dir
@@ -28,7 +27,6 @@ def available_packs(folder: Path | None = None) -> list[str]:
     return sorted(p.stem for p in root.glob("*.yaml") if not p.name.startswith("_")) if root.is_dir() else []
 
 
-@register("keyword-rules")
 class KeywordRules(Classifier):
     """Literal terms (Aho–Corasick) and regexes (re2) per category, one YAML pack per policy version.
 

@@ -29,7 +29,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
-from harness.classifiers.registry import register
 from harness.classifiers.rules.pack import Rule, RulePack, compile_pack
 from harness.policies import REFERENCE_VERSION
 
@@ -128,7 +127,6 @@ def _context_pack() -> RulePack:
     return compile_pack(REFERENCE_VERSION, "1", rules, [__file__], "builtin")
 
 
-@register("pii-rules")
 class PiiRules(Classifier):
     """Presidio pattern recognisers (blank spaCy, no model) + personal-data request rules → privacy.
 

@@ -22,7 +22,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.classifiers.base import Classifier, Taxonomy
-from harness.classifiers.registry import register
 from harness.policies import REFERENCE_VERSION
 
 _CENSOR = "\x07"
@@ -35,7 +34,6 @@ def _pkg_version(dist: str) -> str:
         return "missing"
 
 
-@register("profanity-check")
 class ProfanityCheck(Classifier):
     """alt-profanity-check ``predict_prob`` → hate_harass_violence.
 
@@ -76,7 +74,6 @@ class ProfanityCheck(Classifier):
                 "scikit-learn": _pkg_version("scikit-learn")}
 
 
-@register("better-profanity")
 class BetterProfanity(Classifier):
     """better-profanity word list; score ``1 - 0.25 ** (censored words)`` → hate_harass_violence.
 
