@@ -13,9 +13,25 @@ The public API, re-exported lazily (importing ``harness`` stays cheap):
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = metadata.version("policybench")
+except metadata.PackageNotFoundError:  # pragma: no cover - a source checkout that is not installed
+    __version__ = "0+unknown"
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; at run time the names load lazily
+    from harness.classifiers.base import Classifier, Taxonomy
+    from harness.classifiers.registry import get_classifier, list_classifiers, register
+    from harness.options import RunOptions
+    from harness.policies import diff, list_versions, load_crosswalk, load_policy
+    from harness.results.benchmark import RunResult, run_benchmark
+    from harness.results.record import RunRecord
+    from harness.results.runs import list_runs, load_run
+    from harness.scoring import ScoredView, rescore
+    from harness.suites import Example, Suite, load_suite
+    from harness.suites.audit import audit_suite
 
 _EXPORTS = {
     "list_versions": "harness.policies",
@@ -28,9 +44,10 @@ _EXPORTS = {
     "audit_suite": "harness.suites.audit",
     "get_classifier": "harness.classifiers.registry",
     "list_classifiers": "harness.classifiers.registry",
+    "register": "harness.classifiers.registry",
     "Classifier": "harness.classifiers.base",
     "Taxonomy": "harness.classifiers.base",
-    "RunOptions": "harness.runner",
+    "RunOptions": "harness.options",
     "rescore": "harness.scoring",
     "ScoredView": "harness.scoring",
     "run_benchmark": "harness.results.benchmark",

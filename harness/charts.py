@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from harness.policies import REFERENCE_VERSION
+
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
@@ -102,7 +104,7 @@ def macro(metrics: pd.DataFrame, metric: str, policy: str | None = None, *, cove
 def latency_quality(metrics: pd.DataFrame, latency: pd.DataFrame, *, quality: str = "f1",
                     policy: str | None = None) -> plt.Figure:
     """p50 and p95 single-item latency (log x) against macro ``quality`` (y), one colour per classifier."""
-    policy = policy or ("2023-02-15" if "2023-02-15" in set(metrics["policy_version"]) else _versions(metrics)[0])
+    policy = policy or (REFERENCE_VERSION if REFERENCE_VERSION in set(metrics["policy_version"]) else _versions(metrics)[0])
     q = macro(metrics, quality, policy)
     lat = latency.groupby("classifier")[["p50_s", "p95_s"]].median() if "p50_s" in latency else pd.DataFrame()
     fig, ax = plt.subplots(figsize=(7.5, 5))
@@ -277,7 +279,7 @@ def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, 
     return fig
 
 
-def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str = "2023-02-15") -> list[Path]:
+def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str = REFERENCE_VERSION) -> list[Path]:
     """Write every chart of a run (stored, :func:`harness.load_run`, or in memory) as PNG and SVG.
 
     Ground truth comes from the policies recorded with the run, not from today's policy files.

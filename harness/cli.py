@@ -14,6 +14,7 @@ from rich.table import Table
 
 from harness.errors import PolicyBenchError
 from harness.options import DEFAULT_SUITE, RunOptions
+from harness.policies.model import REFERENCE_VERSION
 
 _D = RunOptions()  # the run defaults, defined once in harness.options
 
@@ -173,7 +174,7 @@ def suites_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 @handle_errors
 def suites_show(
     name: str,
-    policy: str = typer.Option("2023-02-15", "--policy", help="Policy version the counts are projected under."),
+    policy: str = typer.Option(REFERENCE_VERSION, "--policy", help="Policy version the counts are projected under."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a suite's card and its counts per category × label × split under a policy version."""
@@ -210,7 +211,7 @@ def _auc_cell(v: Any, gate: float | None = None) -> str:
 @handle_errors
 def suites_audit(
     name: str = typer.Argument(..., help="A suite name or folder (built-in or imported)."),
-    policy: str = typer.Option("2023-02-15", "--policy", help="Policy version that decides the categories."),
+    policy: str = typer.Option(REFERENCE_VERSION, "--policy", help="Policy version that decides the categories."),
     split: str = typer.Option("test", "--split", help="The evaluated split (train/dev/test)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -314,6 +315,8 @@ def classifiers_train(
 
 # --------------------------------------------------------------------------- run
 def _print_metrics(result: Any) -> None:
+    from harness.scoring import CI_METRICS
+
     df = result.metrics
     t = Table(title=f"Run {result.run_id}: {result.suite.name} ({len(result.suite)} examples) — macro over the "
                     "covered categories where each number is defined (n = how many)")
@@ -329,7 +332,7 @@ def _print_metrics(result: Any) -> None:
 
     for (clf, pol), part in g:
         t.add_row(clf, pol, avg(part, "contrast_roc_auc"), avg(part, "contrast_fpr"),
-                  *(avg(part, m) for m in ("precision", "recall", "f1", "average_precision")),
+                  *(avg(part, m) for m in CI_METRICS),
                   str(int(part["f1"].notna().sum())), str(int(part["n_errors"].max())))
     out.print(t)
     if len(result.latency):

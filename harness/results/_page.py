@@ -62,8 +62,7 @@ Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier do
     ["f1", "F1"], ["average_precision", "AP"], ["n_positive", "positives"], ["n_negative", "negatives"],
     ["p50_ms", "p50 ms"], ["p95_ms", "p95 ms"]
   ];
-  const withCI = new Set(["precision", "recall", "f1", "average_precision", "contrast_recall", "contrast_fpr",
-                          "contrast_roc_auc"]);
+  const withCI = new Set(board.ci_columns);
   let sortKey = "rank", sortDir = 1;
 
   $("title").textContent = board.title;
@@ -78,7 +77,7 @@ Brackets give 95% bootstrap confidence intervals. Greyed rows: the classifier do
     o.value = value; o.textContent = text; sel.appendChild(o);
   }
   board.policies.forEach((p) => option($("policy"), p, p));
-  $("policy").value = board.policies.includes("2023-02-15") ? "2023-02-15" : board.policies[0];
+  $("policy").value = board.policies.includes(board.reference_policy) ? board.reference_policy : board.policies[0];
 
   function fillCategories() {
     const sel = $("category"), keep = sel.value;

@@ -21,13 +21,13 @@ import pandas as pd
 
 from harness._io import write_json, write_text
 from harness.errors import InputError, PolicyBenchError, Problem
-from harness.policies import Policy
-from harness.scoring import ScoredView, bound_to, paired_test
+from harness.policies import REFERENCE_VERSION, Policy
+from harness.scoring import CI_METRICS, CONTRAST_METRICS, ScoredView, bound_to, paired_test
 from harness.suites import load_suite
 from harness.suites.audit import audit_suite
 
-METRIC_COLUMNS = ("precision", "recall", "f1", "average_precision")
-CONTRAST_COLUMNS = ("contrast_recall", "contrast_fpr", "contrast_roc_auc")
+METRIC_COLUMNS = CI_METRICS  # the all-rows metrics with CIs, and what a board can rank by
+CONTRAST_COLUMNS = tuple(f"contrast_{m}" for m in CONTRAST_METRICS)
 #: Built-in suites share one pool (core); a model trained on core's train split is in-distribution on all.
 _POOL_SUITES = frozenset({"core", "hate", "malware", "overrefusal", "smoke"})
 
@@ -153,7 +153,8 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
     return {
         "title": "PolicyBench leaderboard",
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "rank_by": rank_by, "alpha": alpha, "n_resamples": n_resamples,
+        "rank_by": rank_by, "alpha": alpha, "n_resamples": n_resamples, "reference_policy": REFERENCE_VERSION,
+        "ci_columns": list(METRIC_COLUMNS + CONTRAST_COLUMNS),
         "provenance": provenance,
         "policies": sorted(categories), "categories": categories,
         "rows": rows,
@@ -207,7 +208,7 @@ def to_markdown(board: dict[str, Any]) -> str:
     for pid in board["policies"]:
         lines += [f"## Policy {pid}", ""]
         sub = df[(df["policy_version"] == pid) & df["covered"]]
-        cols = ["contrast_roc_auc", "contrast_recall", "contrast_fpr", "precision", "recall", "f1", "average_precision"]
+        cols = list(CONTRAST_COLUMNS + METRIC_COLUMNS)
         grouped = sub.groupby("classifier")[cols]
         macro = grouped.mean().sort_values("contrast_roc_auc", ascending=False, na_position="last")
         counts = grouped.count()
