@@ -15,21 +15,28 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import pandas as pd
+import pyarrow as pa
 
 from harness.paths import repo_root
 from harness.policies import Policy
 from harness.results.record import (ClassifierRecord, PolicyRecord, RunRecord, SkippedBinding, SuiteRecord,
                                     crosswalk_hash)
 from harness.results.runs import predictions_table, save_run
+from harness.results.views import RunViews
 from harness.runner import DEFAULT_SUITE, Predicted, Predictions, RunOptions, predict_all
 from harness.runner.manifest import git_commit, machine, package_versions, utcnow
 from harness.scoring import ScoringOptions, display_name, latency_table, score_run
 from harness.suites import Suite
 
 
-@dataclass
-class RunResult:
-    """What a run produced (also written to ``run_dir`` when an output folder is given)."""
+@dataclass(repr=False)
+class RunResult(RunViews):
+    """What a run produced (also written to ``run_dir`` when an output folder is given).
+
+    Read it with :meth:`summary` (the headline table), :meth:`examples`, :meth:`misses` and
+    :meth:`false_alarms` (per example, for one classifier, policy version and category), or the
+    full ``metrics`` and ``latency`` tables; in a notebook it displays as a compact summary.
+    """
 
     run_id: str
     suite: Suite
@@ -69,6 +76,11 @@ def _relative(path: Path | None) -> str | None:
 def _taxonomy(p: Predictions) -> str:
     describe = getattr(p.taxonomy, "describe", None)
     return describe() if callable(describe) else str(p.taxonomy)
+
+
+def _with_run_id(table: pa.Table, run_id: str) -> pa.Table:
+    """``table`` with a leading ``run_id`` column (the other columns unchanged)."""
+    return table.add_column(0, "run_id", pa.array([run_id] * table.num_rows, pa.string()))
 
 
 def build_record(run_id: str, done: Predicted, opts: RunOptions) -> RunRecord:
@@ -121,11 +133,12 @@ def run_benchmark(
     metrics = score_run(done.suite, done.predictions, done.policies, ScoringOptions.of(opts), run_id=run_id,
                         progress=progress)
     lat = latency_table(done.predictions, n_resamples=opts.n_resamples, seed=opts.seed)
+    lat.insert(0, "run_id", run_id)  # every stored table carries the run id (as metrics do)
     record = build_record(run_id, done, opts)
     result = RunResult(run_id=run_id, suite=done.suite, metrics=metrics, latency=lat, predictions=done.predictions,
                        record=record, policies=done.policies)
     if out is not None:
         result.run_dir = save_run(Path(out) / run_id, record=record, metrics=metrics, latency=lat,
-                                  predictions=predictions_table(done.suite, done.predictions),
+                                  predictions=_with_run_id(predictions_table(done.suite, done.predictions), run_id),
                                   truth=done.suite.to_pandas())
     return result

@@ -32,6 +32,7 @@ from harness.errors import InputError, Problem
 from harness.paths import results_dir
 from harness.policies import Policy
 from harness.results.record import RunRecord, read_record
+from harness.results.views import RunViews
 from harness.runner import Predictions, RunOptions, text_hash
 from harness.suites import Example, Suite
 
@@ -62,9 +63,13 @@ def predictions_table(suite: Suite, preds: Sequence[Predictions]) -> pa.Table:
     return pa.table(cols)
 
 
-@dataclass
-class StoredRun:
-    """A run read back from disk; re-score it with :func:`harness.rescore`."""
+@dataclass(repr=False)
+class StoredRun(RunViews):
+    """A run read back from disk; re-score it with :func:`harness.rescore`.
+
+    It reads as an in-memory result does: :meth:`summary`, :meth:`examples`, :meth:`misses`,
+    :meth:`false_alarms`, and a compact display in a notebook.
+    """
 
     path: Path
     record: RunRecord
