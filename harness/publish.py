@@ -67,6 +67,7 @@ def publish(*, suite: str = "core", out_dir: Path = Path("results"), n_resamples
     staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out_dir))
     as_umask(staging, directory=True)
     try:
+        assert res.run_dir is not None  # run_benchmark(out=...) always writes the run
         shutil.copytree(res.run_dir, staging / "run")
         stored = load_run(staging / "run")
         write_leaderboard(stored, staging, n_resamples=n_resamples)

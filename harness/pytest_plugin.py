@@ -61,7 +61,7 @@ class PolicyBenchGate:
         from harness.metrics import METRICS
         from harness.results.benchmark import run_benchmark
         from harness.runner import RunOptions
-        from harness.scoring import ScoredView, worst_errors
+        from harness.scoring import ErrorKind, ScoredView, worst_errors
 
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
@@ -93,7 +93,7 @@ class PolicyBenchGate:
             head += f"; required <= {at_most}"
         lines = [head]
         if not passed:
-            kind = "misses" if metric in ("recall", "f1", "average_precision", "roc_auc") else "false_alarms"
+            kind: ErrorKind = "misses" if metric in ("recall", "f1", "average_precision", "roc_auc") else "false_alarms"
             view = ScoredView(res.suite, res.policies[0], restricted_as)
             worst = worst_errors(view, res.predictions[0], category, kind=kind, threshold=threshold, n=n_examples)
             lines.append(f"worst misses (positives with the lowest {category} scores):" if kind == "misses" else

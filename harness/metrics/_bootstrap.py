@@ -90,7 +90,7 @@ def _resampled(metrics: tuple[str, ...], labels, blocks: list[np.ndarray], thres
     The threshold metrics come from one pass over the data, the ranking metrics from another.
     """
     n, c = labels.shape
-    out = {}
+    out: dict[str, np.ndarray] = {}
     if any(m in THRESHOLD_METRICS for m in metrics):
         codes = np.concatenate(
             [
@@ -309,6 +309,5 @@ def paired_bootstrap(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.minimum(1.0, 2.0 * np.minimum(1 + below, 1 + above) / (1 + n_valid))
     p = np.where(n_valid > 0, p, np.nan)
-    return PairedResult(
-        *(squeeze(a, lead) for a in (diff, low, high, p)), n_resamples, confidence
-    )
+    d_, lo_, hi_, p_ = (squeeze(a, lead) for a in (diff, low, high, p))
+    return PairedResult(d_, lo_, hi_, p_, n_resamples, confidence)

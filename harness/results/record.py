@@ -94,7 +94,7 @@ class SkippedBinding(_Model):
 class RunRecord(_Model):
     """A run's record (``manifest.json``), format :data:`FORMAT_VERSION`."""
 
-    format_version: Literal[2] = FORMAT_VERSION
+    format_version: Literal[2] = 2  # FORMAT_VERSION
     run_id: str
     suite: SuiteRecord
     policies: list[PolicyRecord]

@@ -26,7 +26,7 @@ def _worker_classifier(clf: Any, spec: str | None, binding: str) -> Any:
         from harness.policies import load_policy
         from harness.runner.predict import warm_up
 
-        obj = registry.get_classifier(spec)
+        obj: Any = registry.get_classifier(spec)
         if binding:
             obj = obj.for_policy(load_policy(binding))
         warm_up(obj)

@@ -17,13 +17,13 @@ here; the leaderboard, the charts, the pytest plugin, the notebooks and the CLI 
 from harness.scoring._cells import (CI_METRICS, CONTRAST_FIELDS, CONTRAST_METRICS, METRIC_FIELDS, column_metrics,
                                     contrast_metrics, mark_undefined, score_predictions)
 from harness.scoring._compare import paired_test
-from harness.scoring._errors import worst_errors
+from harness.scoring._errors import ErrorKind, worst_errors
 from harness.scoring._latency import latency_table
 from harness.scoring._run import ScoringOptions, rescore, score_run
 from harness.scoring._view import ScoredView, bound_to, category_scores, display_name
 
 __all__ = [
-    "CI_METRICS", "CONTRAST_FIELDS", "CONTRAST_METRICS", "METRIC_FIELDS", "ScoredView", "ScoringOptions",
+    "CI_METRICS", "CONTRAST_FIELDS", "CONTRAST_METRICS", "METRIC_FIELDS", "ErrorKind", "ScoredView", "ScoringOptions",
     "bound_to", "category_scores", "column_metrics", "contrast_metrics", "display_name", "latency_table",
     "mark_undefined", "paired_test", "rescore", "score_predictions", "score_run", "worst_errors",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import pandas as pd
@@ -97,10 +97,13 @@ def rescore(run: ScorableRun, policies: Sequence[str | Policy] | None = None, *,
     The metrics table, row for row in the layout of the run's ``metrics``: with no argument it
     reproduces them exactly.
     """
-    opts = ScoringOptions.of(run.options)
-    changes = {k: v for k, v in dict(restricted_as=restricted_as, threshold=threshold, n_resamples=n_resamples,
-                                     confidence=confidence, seed=seed).items() if v is not None}
-    opts = replace(opts, **changes)
+    base = ScoringOptions.of(run.options)
+    opts = ScoringOptions(
+        restricted_as=base.restricted_as if restricted_as is None else restricted_as,
+        threshold=base.threshold if threshold is None else threshold,
+        n_resamples=base.n_resamples if n_resamples is None else n_resamples,
+        confidence=base.confidence if confidence is None else confidence,
+        seed=base.seed if seed is None else seed)
     pols = list(run.policies) if policies is None else [p if isinstance(p, Policy) else load_policy(p)
                                                          for p in policies]
     return score_run(run.suite, run.predictions, pols, opts, run_id=run.run_id, progress=progress)

@@ -21,7 +21,7 @@ def category_scores(pred: Any, policy: Policy, *, restricted_as: str = "violatio
     score there is then 0: the classifier does not speak that category).
     """
     M = label_category_matrix(pred.labels, pred.taxonomy, policy, restricted_as=restricted_as)
-    return project_scores(pred.scores, M), M.any(axis=0)
+    return project_scores(pred.scores, M), np.asarray(M.any(axis=0), dtype=bool)
 
 
 def bound_to(predictions: Sequence[Predictions], policy_id: str) -> list[Predictions]:
