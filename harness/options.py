@@ -70,3 +70,110 @@ class RunOptions:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# -- hosted requests ------------------------------------------------------------------------------
+#: Seconds an attempt may wait for a hosted endpoint's answer (the read timeout).
+DEFAULT_TIMEOUT = 60.0
+#: Attempts per hosted request, the first included (1 = no retry).
+DEFAULT_MAX_ATTEMPTS = 5
+#: Seconds a hosted classifier may spend on its requests in one run (None: no limit).
+DEFAULT_DEADLINE: float | None = None
+
+#: The environment variables that set :class:`RequestOptions` (``policybench run`` reads them too).
+ENV_TIMEOUT = "POLICYBENCH_TIMEOUT"
+ENV_MAX_ATTEMPTS = "POLICYBENCH_MAX_ATTEMPTS"
+ENV_DEADLINE = "POLICYBENCH_DEADLINE"
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """How the hosted adapters send requests: timeout, attempts and a deadline for the run.
+
+    None of these changes a prediction (they are not in the cache key). ``policybench run``
+    takes them as ``--timeout``, ``--max-attempts`` and ``--deadline`` (or the environment
+    variables :data:`ENV_TIMEOUT`, :data:`ENV_MAX_ATTEMPTS`, :data:`ENV_DEADLINE`); a hosted
+    classifier built without explicit options reads them from the environment
+    (:meth:`from_env`).
+
+    Parameters
+    ----------
+    timeout : seconds an attempt may wait for the answer (connecting waits at most 10 s of it).
+    max_attempts : attempts per request, the first included.
+    deadline : seconds a hosted classifier may spend on requests, counted from when it was
+        built (a run builds its classifiers when it starts); then nothing more is sent, requests
+        in flight are cut, and the items not done are failures (retried by the next run).
+
+    Examples
+    --------
+    >>> RequestOptions().max_attempts
+    5
+    >>> RequestOptions.from_env({"POLICYBENCH_DEADLINE": "90"}).deadline
+    90.0
+    >>> RequestOptions.from_env({"POLICYBENCH_TIMEOUT": "soon"})
+    Traceback (most recent call last):
+    ...
+    harness.errors.InputError: 1 problem in input:
+      - field 'POLICYBENCH_TIMEOUT': must be a number of seconds > 0 (got 'soon')
+    """
+
+    timeout: float = DEFAULT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    deadline: float | None = DEFAULT_DEADLINE
+
+    def __post_init__(self) -> None:
+        bad = self._problems({"timeout": "timeout", "max_attempts": "max_attempts", "deadline": "deadline"})
+        if bad:
+            raise InputError(bad)
+
+    def _problems(self, names: dict[str, str]) -> list[Problem]:
+        bad = []
+        if not _positive_seconds(self.timeout):
+            bad.append(Problem(f"must be a number of seconds > 0 (got {self.timeout!r})", field=names["timeout"]))
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            bad.append(Problem(f"must be a whole number >= 1 (got {self.max_attempts!r})", field=names["max_attempts"]))
+        if self.deadline is not None and not _positive_seconds(self.deadline):
+            bad.append(Problem(f"must be a number of seconds > 0 (got {self.deadline!r})", field=names["deadline"]))
+        return bad
+
+    @classmethod
+    def from_env(cls, environ: Any = None) -> "RequestOptions":
+        """The options set by :data:`ENV_TIMEOUT`, :data:`ENV_MAX_ATTEMPTS`, :data:`ENV_DEADLINE`
+        (the defaults for those unset or empty); a bad value is an InputError naming the variable."""
+        import os
+
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        bad: list[Problem] = []
+        for attr, var, kind in (("timeout", ENV_TIMEOUT, float), ("max_attempts", ENV_MAX_ATTEMPTS, int),
+                                ("deadline", ENV_DEADLINE, float)):
+            raw = str(env.get(var, "") or "").strip()
+            if not raw:
+                continue
+            try:
+                values[attr] = kind(raw)
+            except ValueError:
+                what = "a whole number >= 1" if kind is int else "a number of seconds > 0"
+                bad.append(Problem(f"must be {what} (got {raw!r})", field=var))
+        if bad:
+            raise InputError(bad)
+        out = object.__new__(cls)  # validate once, naming the variables rather than the fields
+        for attr in ("timeout", "max_attempts", "deadline"):
+            object.__setattr__(out, attr, values.get(attr, getattr(cls, attr)))
+        problems = out._problems({"timeout": ENV_TIMEOUT, "max_attempts": ENV_MAX_ATTEMPTS, "deadline": ENV_DEADLINE})
+        if problems:
+            raise InputError(problems)
+        return out
+
+    def environ(self) -> dict[str, str]:
+        """These options as the environment variables :meth:`from_env` reads (deadline None: empty)."""
+        return {ENV_TIMEOUT: repr(float(self.timeout)), ENV_MAX_ATTEMPTS: str(self.max_attempts),
+                ENV_DEADLINE: "" if self.deadline is None else repr(float(self.deadline))}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _positive_seconds(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)

@@ -7,7 +7,7 @@ import pytest
 
 from tests.fakes import FakeOpenAIServer, Fault
 from harness.classifiers.hosted import HttpOptions, JsonClient, RequestFailed, redact
-from harness.classifiers.hosted._http import parse_retry_after
+from harness.classifiers.hosted._http import Deadline, parse_retry_after
 
 KEY = "sk-test-SECRET-123"
 FAST = HttpOptions(concurrency=4, connect_timeout=1.0, read_timeout=2.0, max_attempts=3,
@@ -86,12 +86,35 @@ def test_timeout_is_retried_then_recorded_with_bounded_time(server):
     assert took < 1.5  # 2 attempts x 0.2 s, not the server's 5 s
 
 
-def test_deadline_stops_new_attempts(server):
+def test_deadline_stops_new_attempts_and_cuts_the_one_in_flight(server):
     server.faults.append(Fault("slow", sleep=5.0))
-    opts = HttpOptions(read_timeout=0.15, max_attempts=10, backoff_initial=0.001, deadline=0.3)
-    with _client(server, opts) as c, pytest.raises(RequestFailed) as info:
-        c.post("/v1/moderations", _mod("slow"))
-    assert 2 <= info.value.attempts <= 3
+    opts = HttpOptions(read_timeout=0.2, max_attempts=10, backoff_initial=0.001)
+    with _client(server, opts) as c:
+        c.post("/v1/moderations", _mod("warm"))  # builds the httpx client (TLS context) outside the clock
+        c.deadline = Deadline(0.5)
+        t0 = time.monotonic()
+        with pytest.raises(RequestFailed) as info:
+            c.post("/v1/moderations", _mod("slow"))
+        took = time.monotonic() - t0
+        assert info.value.kind == "deadline" and "deadline of 0.5 s" in str(info.value)
+        assert 2 <= info.value.attempts <= 3  # 0.2 s timeouts: the third is cut at 0.5 s
+        assert took < 1.5
+        out = c.post_many("/v1/moderations", [_mod("a"), _mod("b")])  # past the deadline: nothing is sent
+    assert [r.kind for r in out] == ["deadline", "deadline"] and "not sent" in str(out[0])
+    assert server.count('"a"') == 0
+
+
+def test_deadline_abandons_requests_in_flight_in_post_many(server):
+    server.faults.append(Fault("slow", sleep=20.0))
+    opts = HttpOptions(concurrency=2, read_timeout=30.0, max_attempts=5)
+    with _client(server, opts) as c:
+        c.post("/v1/moderations", _mod("warm"))
+        c.deadline = Deadline(0.5)
+        t0 = time.monotonic()
+        out = c.post_many("/v1/moderations", [_mod("slow 1"), _mod("fine"), _mod("slow 2")])
+        took = time.monotonic() - t0
+    assert [getattr(r, "kind", r.status) for r in out] == ["deadline", 200, "deadline"]
+    assert took < 4  # the deadline caps the 30 s read timeout; not the server's 20 s
 
 
 def test_connection_refused_is_a_network_error():

@@ -2,8 +2,18 @@
 
 A hosted adapter turns texts into requests, sends them with a :class:`JsonClient` and turns
 each reply into a row of scores. An item whose request failed, timed out or whose answer is
-malformed gets a row of zeros and an error message (:meth:`HostedClassifier.predict_with_errors`);
-:meth:`HostedClassifier.predict` raises :class:`HostedItemErrors` when any item failed.
+malformed (or scored outside [0, 1]) gets a row of zeros and an error message
+(:meth:`HostedClassifier.predict_with_errors`); :meth:`HostedClassifier.predict` raises
+:class:`HostedItemErrors` when any item failed.
+
+Request options (timeout, attempts, the run's deadline) come from the ``options`` argument, else
+from ``POLICYBENCH_TIMEOUT``, ``POLICYBENCH_MAX_ATTEMPTS`` and ``POLICYBENCH_DEADLINE`` (which
+``policybench run --timeout/--max-attempts/--deadline`` set); the deadline's clock starts when
+the classifier is built and is shared by its policy-bound copies.
+
+Everything an adapter keeps from a server (error messages, the reported model and system
+fingerprint, headers) is redacted before it is stored or shown: the key's value, bearer tokens
+and ``sk-`` keys become ``***``.
 """
 
 from __future__ import annotations
@@ -15,7 +25,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from harness.classifiers.base import Classifier, check_scores
-from harness.classifiers.hosted._http import HttpOptions, JsonClient, Reply, RequestFailed, public_url, redact
+from harness.classifiers.hosted._http import (Deadline, HttpOptions, JsonClient, Reply, RequestFailed, check_key,
+                                              key_problem, public_url, redact, redact_value)
 from harness.errors import ClassifierError
 
 
@@ -72,16 +83,19 @@ class HostedClassifier(Classifier):
     env: _EnvSetting
     version = "1"
     batch_size = 32
-    requirements = ("httpx", "tenacity")
+    requirements = ("httpx",)
 
     def __init__(self, *, model: str | None = None, base_url: str | None = None,
                  options: HttpOptions | None = None, concurrency: int | None = None,
-                 timeout: float | None = None, max_attempts: int | None = None):
+                 timeout: float | None = None, max_attempts: int | None = None,
+                 deadline: float | None = None):
         e = self.env
         self.model = model or (os.environ.get(e.model) if e.model else None) or e.default_model
         self.base_url = (base_url or os.environ.get(e.base_url) or e.default_base_url or "").rstrip("/")
-        self.options = (options or HttpOptions()).with_overrides(
-            concurrency=concurrency, read_timeout=timeout, max_attempts=max_attempts)
+        self.options = (options if options is not None else HttpOptions.from_env()).with_overrides(
+            concurrency=concurrency, read_timeout=timeout, max_attempts=max_attempts, deadline=deadline)
+        #: The run's deadline: starts now, shared with the copies made by ``for_policy``.
+        self._deadline = Deadline(self.options.deadline)
         self._client: JsonClient | None = None
         self._fresh_state()
 
@@ -102,6 +116,9 @@ class HostedClassifier(Classifier):
             missing.append(e.api_key)
         if missing:
             return False, f"set the environment variable{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        bad_key = key_problem(e.api_key)
+        if bad_key is not None:
+            return False, str(bad_key)
         return True, ""
 
     def __repr__(self) -> str:
@@ -123,22 +140,29 @@ class HostedClassifier(Classifier):
         def one(values: list[str]) -> str | list[str] | None:
             return None if not values else values[0] if len(values) == 1 else values
 
-        return {
+        o = self.options
+        return self._redact_all({
             "adapter": self.name,
             "base_url": public_url(self.base_url),
             "requested_model": self.model,
             "reported_model": one(seen["model"]),
             "system_fingerprint": one(seen["system_fingerprint"]),
             **stats,
-        }
+            "timeout_s": o.read_timeout,
+            "max_attempts": o.max_attempts,
+            "deadline_s": o.deadline,
+        })
 
     # -- requests ----------------------------------------------------------------------------
     def client(self) -> JsonClient:
+        """The HTTP client; a key that cannot be sent is an InputError naming its variable."""
+        check_key(self.env.api_key)  # before any request, every time: the key is read at send time
         if self._client is None:
             ok, why = self.available()
             if not ok:
                 raise ClassifierError(f"classifier {self.name!r} is not configured: {why}")
-            self._client = JsonClient(self.base_url, api_key_env=self.env.api_key, options=self.options)
+            self._client = JsonClient(self.base_url, api_key_env=self.env.api_key, options=self.options,
+                                      deadline=self._deadline)
         return self._client
 
     def close(self) -> None:
@@ -167,10 +191,13 @@ class HostedClassifier(Classifier):
         with self._seen_lock:
             for key in ("model", "system_fingerprint"):
                 if isinstance(body.get(key), str) and body[key]:
-                    self._seen[key].add(body[key])
+                    self._seen[key].add(self._redact(body[key])[:200])
 
     def _redact(self, text: str) -> str:
         return redact(text, secret_envs=[self.env.api_key] if self.env.api_key else [])
+
+    def _redact_all(self, value: Any) -> Any:
+        return redact_value(value, secret_envs=[self.env.api_key] if self.env.api_key else [])
 
     def _collect(self, replies: Sequence[Reply | RequestFailed],
                  parse: Callable[[Any], np.ndarray]) -> tuple[np.ndarray, list[str | None]]:
@@ -206,7 +233,16 @@ class HostedClassifier(Classifier):
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32), []
         scores, errors = self._score(texts)
-        scores = np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0)
+        scores = np.array(scores, dtype=np.float32)  # a copy: failed or invalid rows are zeroed below
+        errors = [None if e is None else self._redact(str(e)) for e in errors]
+        if scores.shape == (len(texts), len(self.labels)):
+            for i in np.flatnonzero(~np.all(np.isfinite(scores) & (scores >= 0) & (scores <= 1), axis=1)):
+                if errors[i] is None:  # an answer parsed into an impossible score: that item failed
+                    j = int(np.flatnonzero(~(np.isfinite(scores[i]) & (scores[i] >= 0) & (scores[i] <= 1)))[0])
+                    errors[i] = (f"malformed answer: score {float(scores[i, j])!r} for label "
+                                 f"{self.labels[j]!r} is not in [0, 1]")
+                scores[i] = 0.0
+            scores[[e is not None for e in errors]] = 0.0
         return check_scores(scores, len(texts), len(self.labels), who=self.name), errors
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:

@@ -145,7 +145,9 @@ class GuardLLM(ChatPolicyClassifier):
     model : default ``$GUARD_LLM_MODEL``.
     base_url : default ``$GUARD_LLM_BASE_URL`` (a trailing ``/v1`` is accepted).
     options : :class:`~harness.classifiers.hosted.HttpOptions` (concurrency, timeouts, retries).
-    concurrency, timeout, max_attempts : shortcuts overriding those fields of ``options``.
+    concurrency, timeout, max_attempts, deadline : shortcuts overriding those fields of ``options``
+        (``timeout`` is the read timeout; without ``options``, POLICYBENCH_TIMEOUT,
+        POLICYBENCH_MAX_ATTEMPTS and POLICYBENCH_DEADLINE give the defaults).
     safe_score : ``"zero"`` or ``"p_unsafe"``: the score of every category on a ``safe`` answer.
     logprobs : ask for first-token probabilities (dropped automatically if the server refuses).
 

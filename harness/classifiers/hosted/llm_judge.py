@@ -102,7 +102,9 @@ class LLMJudge(ChatPolicyClassifier):
     model : default ``$JUDGE_MODEL``.
     base_url : default ``$JUDGE_BASE_URL`` (a trailing ``/v1`` is accepted).
     options : :class:`~harness.classifiers.hosted.HttpOptions` (concurrency, timeouts, retries).
-    concurrency, timeout, max_attempts : shortcuts overriding those fields of ``options``.
+    concurrency, timeout, max_attempts, deadline : shortcuts overriding those fields of ``options``
+        (``timeout`` is the read timeout; without ``options``, POLICYBENCH_TIMEOUT,
+        POLICYBENCH_MAX_ATTEMPTS and POLICYBENCH_DEADLINE give the defaults).
     json_mode : send ``response_format={"type": "json_object"}``.
     max_tokens : answer budget.
 

@@ -81,7 +81,9 @@ class OpenAIModeration(HostedClassifier):
     model : moderation model; default ``$OPENAI_MODERATION_MODEL`` or ``omni-moderation-latest``.
     base_url : endpoint root; default ``$OPENAI_BASE_URL`` or ``https://api.openai.com``.
     options : :class:`~harness.classifiers.hosted.HttpOptions` (concurrency, timeouts, retries).
-    concurrency, timeout, max_attempts : shortcuts overriding those fields of ``options``.
+    concurrency, timeout, max_attempts, deadline : shortcuts overriding those fields of ``options``
+        (``timeout`` is the read timeout; without ``options``, POLICYBENCH_TIMEOUT,
+        POLICYBENCH_MAX_ATTEMPTS and POLICYBENCH_DEADLINE give the defaults).
     request_batch : texts per request.
 
     Examples
