@@ -7,7 +7,10 @@ The public API, re-exported lazily (importing ``harness`` stays cheap):
 - classifiers: :func:`get_classifier`, :func:`list_classifiers`, :class:`Classifier`, :class:`Taxonomy`
 - runner: :class:`RunOptions`
 - scoring: :func:`rescore` (re-score a stored run under any policies and options), :class:`ScoredView`
-- results: :func:`run_benchmark`, :class:`RunResult`, :func:`load_run`, :func:`list_runs`, :class:`RunRecord`
+- results: :func:`run_benchmark`, :class:`RunResult`, :func:`load_run`, :func:`list_runs`, :class:`StoredRun`,
+  :class:`RunRecord`
+- the run store: :func:`runs_df`, :func:`metrics_df`, :func:`latency_df` (every stored run as DataFrames,
+  via DuckDB), :func:`compare_runs` (run B against run A, with paired tests)
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time the names load
     from harness.policies import diff, list_versions, load_crosswalk, load_policy
     from harness.results.benchmark import RunResult, run_benchmark
     from harness.results.record import RunRecord
-    from harness.results.runs import list_runs, load_run
+    from harness.results.runs import StoredRun, list_runs, load_run
+    from harness.results.store import compare_runs, latency_df, metrics_df, runs_df
     from harness.scoring import ScoredView, rescore
     from harness.suites import Example, Suite, load_suite
     from harness.suites.audit import audit_suite
@@ -55,6 +59,11 @@ _EXPORTS = {
     "RunRecord": "harness.results.record",
     "load_run": "harness.results.runs",
     "list_runs": "harness.results.runs",
+    "StoredRun": "harness.results.runs",
+    "runs_df": "harness.results.store",
+    "metrics_df": "harness.results.store",
+    "latency_df": "harness.results.store",
+    "compare_runs": "harness.results.store",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

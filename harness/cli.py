@@ -6,15 +6,15 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Literal, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from harness.errors import PolicyBenchError
-from harness.options import DEFAULT_SUITE, RunOptions
-from harness.policies.model import REFERENCE_VERSION
+from harness.options import DEFAULT_SUITE, EXECUTORS, SPLITS, RunOptions
+from harness.policies.model import REFERENCE_VERSION, RESTRICTED_AS
 
 _D = RunOptions()  # the run defaults, defined once in harness.options
 
@@ -27,9 +27,35 @@ classifiers_app = typer.Typer(help="The classifiers under test: list, train.", n
 app.add_typer(policies_app, name="policies")
 app.add_typer(suites_app, name="suites")
 app.add_typer(classifiers_app, name="classifiers")
+runs_app = typer.Typer(help="Stored runs: list, show, compare.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
 
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+#: Piped output is never hard-wrapped (a path or a name stays on one line): wide and soft-wrapped when
+#: the stream is not a terminal; a terminal gets rich's own width.
+_PIPE_WIDTH = 10_000
+out = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH, soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH, soft_wrap=not sys.stderr.isatty())
+
+#: Options that take one of a few values are choices (listed in --help, checked before anything runs).
+SplitChoice = Literal[(*SPLITS, "all")]
+RestrictedChoice = Literal[RESTRICTED_AS]
+ExecutorChoice = Literal[EXECUTORS]
+#: The metrics a paired test runs on (as harness.results.store.TEST_METRICS; a test holds them equal).
+TestMetricChoice = Literal["precision", "recall", "f1", "fpr", "average_precision", "roc_auc"]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import harness
+
+        sys.stdout.write(f"policybench {harness.__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    pass
 
 
 def _headless_charts() -> None:
@@ -41,6 +67,11 @@ def _headless_charts() -> None:
 
 def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _records(df: Any) -> list[dict[str, Any]]:
+    """A DataFrame as JSON records (NaN as null, timestamps as ISO strings)."""
+    return json.loads(df.to_json(orient="records", date_format="iso"))
 
 
 def _user_error(exc: BaseException) -> bool:
@@ -118,8 +149,8 @@ def policies_show(version: str, as_json: bool = typer.Option(False, "--json", he
         t.add_row(c.key, c.title)
     out.print(t)
     t = Table(title="Topic verdicts")
-    for c in ("topic", "verdict", "category"):
-        t.add_column(c)
+    for col in ("topic", "verdict", "category"):
+        t.add_column(col)
     for name, v in topics.items():
         t.add_row(name, v.verdict, v.category or "")
     out.print(t)
@@ -314,26 +345,22 @@ def classifiers_train(
 
 
 # --------------------------------------------------------------------------- run
-def _print_metrics(result: Any) -> None:
-    from harness.scoring import CI_METRICS
+def _num(v: Any) -> str:
+    return "—" if v is None or v != v else f"{v:.3f}"
 
-    df = result.metrics
-    t = Table(title=f"Run {result.run_id}: {result.suite.name} ({len(result.suite)} examples) — macro over the "
+
+def _print_metrics(result: Any, heading: str | None = None) -> None:
+    from harness.results.views import SUMMARY_METRICS, summary_table
+
+    summ = summary_table(result.metrics)
+    heading = heading or f"{result.suite.name} ({len(result.suite)} examples)"
+    t = Table(title=f"Run {result.run_id}: {heading} — macro over the "
                     "covered categories where each number is defined (n = how many)")
     for c in ("classifier", "policy", "contrast AUC", "over-blocking", "P", "R", "F1", "AP", "n", "errors"):
         t.add_column(c, justify="right" if c not in ("classifier", "policy") else "left")
-    cov = df[df["covered"]] if "covered" in df else df
-    g = cov.groupby(["classifier", "policy_version"], sort=False)
-
-    def avg(part: Any, m: str) -> str:
-        if m not in part or part[m].notna().sum() == 0:
-            return "—"
-        return f"{part[m].mean():.3f}"
-
-    for (clf, pol), part in g:
-        t.add_row(clf, pol, avg(part, "contrast_roc_auc"), avg(part, "contrast_fpr"),
-                  *(avg(part, m) for m in CI_METRICS),
-                  str(int(part["f1"].notna().sum())), str(int(part["n_errors"].max())))
+    for r in summ[summ["n_covered"] > 0].to_dict("records"):
+        t.add_row(r["classifier"], r["policy_version"], *(_num(r[m]) for m in SUMMARY_METRICS),
+                  str(r["f1_n"]), str(r["n_errors"]))
     out.print(t)
     if len(result.latency):
         t = Table(title="Latency (single item, after warm-up) and batch throughput")
@@ -356,19 +383,21 @@ def run(
     suite: str = typer.Option(DEFAULT_SUITE, "--suite", help="Suite name or folder."),
     classifier: Optional[List[str]] = typer.Option(None, "--classifier", "-c", help="Classifier (repeatable; default: the built-in offline field)."),
     policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Policy version or policy file (repeatable; default: all)."),
-    split: str = typer.Option(_D.split or "all", "--split", help="train | dev | test | all"),
-    restricted_as: str = typer.Option(_D.restricted_as, "--restricted-as", help="violation | allowed: how 'restricted' topics count."),
+    split: SplitChoice = typer.Option(_D.split or "all", "--split", help="The evaluated split."),
+    restricted_as: RestrictedChoice = typer.Option(_D.restricted_as, "--restricted-as",
+                                                   help="How 'restricted' topics count."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for results/runs (default: results/runs)."),
     n_resamples: int = typer.Option(_D.n_resamples, "--n-resamples", help="Bootstrap resamples for CIs."),
-    seed: int = typer.Option(_D.seed, "--seed"),
+    seed: int = typer.Option(_D.seed, "--seed", help="Seed of the bootstrap resampling."),
     threshold: float = typer.Option(_D.threshold, "--threshold", help="Score at or above which a category is flagged."),
-    batch_size: Optional[int] = typer.Option(_D.batch_size, "--batch-size"),
+    batch_size: Optional[int] = typer.Option(_D.batch_size, "--batch-size", help="Items per predict call (default: each classifier's own)."),
     latency_sample: int = typer.Option(_D.latency_sample, "--latency-sample", help="Items timed one at a time per classifier (-1: all)."),
     no_cache: bool = typer.Option(not _D.use_cache, "--no-cache", help="Recompute predictions even when cached."),
-    executor: str = typer.Option(_D.executor, "--executor", help="local | dask"),
+    executor: ExecutorChoice = typer.Option(_D.executor, "--executor", help="Where predictions run."),
     scheduler: Optional[str] = typer.Option(_D.scheduler, "--scheduler", help="dask scheduler address (default: a LocalCluster)."),
     limit: Optional[int] = typer.Option(_D.limit, "--limit", help="Only the first N examples (smoke runs)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of tables."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (run id and folder, summary, metrics, latency) "
+                                                       "instead of tables."),
 ) -> None:
     """Run classifiers over a suite and score them under every policy version (the main job)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -392,7 +421,9 @@ def run(
 
         result = run_benchmark(suite, classifier or None, policy or None, options=opts, out=target, progress=progress)
     if as_json:
-        return _json(json.loads(result.metrics.to_json(orient="records")))
+        return _json({"run_id": result.run_id, "run_dir": str(result.run_dir) if result.run_dir else None,
+                      "summary": _records(result.summary()), "metrics": _records(result.metrics),
+                      "latency": _records(result.latency)})
     _print_metrics(result)
     out.print(f"results: {result.run_dir}")
 
@@ -402,7 +433,8 @@ def run(
 def rescore(
     run: Optional[str] = typer.Argument(None, help="Run id or folder (default: the latest run)."),
     policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Policy version or file (repeatable; default: the run's own, as recorded)."),
-    restricted_as: Optional[str] = typer.Option(None, "--restricted-as", help="violation | allowed (default: the run's)."),
+    restricted_as: Optional[RestrictedChoice] = typer.Option(None, "--restricted-as",
+                                                             help="How 'restricted' topics count (default: the run's)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Flagging threshold (default: the run's)."),
     n_resamples: Optional[int] = typer.Option(None, "--n-resamples", help="Bootstrap resamples (default: the run's)."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Also write the re-scored metrics table to this CSV file."),
@@ -422,6 +454,89 @@ def rescore(
     if as_json:
         return _json(json.loads(metrics.to_json(orient="records")))
     _print_metrics(SimpleNamespace(run_id=stored.run_id, suite=stored.suite, metrics=metrics, latency=metrics.iloc[0:0]))
+
+
+# --------------------------------------------------------------------------- runs
+@runs_app.command("list")
+@handle_errors
+def runs_list(
+    root: Optional[Path] = typer.Option(None, "--root", help="Folder of run folders (default: results/runs and the "
+                                                            "published results/run)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the stored runs: id, suite, classifiers, policies, commit, duration."""
+    from harness.results.store import runs_df
+
+    df = runs_df(root)
+    if as_json:
+        return _json(_records(df))
+    t = Table(title=f"Stored runs ({len(df)})")
+    for c in ("run id", "suite", "split", "examples", "classifiers", "policies", "commit", "duration s", "path"):
+        t.add_column(c, justify="right" if c in ("examples", "duration s") else "left")
+    for r in df.to_dict("records"):
+        commit = (r["commit"] or "?")[:10] + ("+dirty" if r["dirty"] else "")
+        t.add_row(r["run_id"], f"{r['suite']} {r['suite_version']}", r["split"], str(r["n_examples"]),
+                  ", ".join(r["classifiers"]), ", ".join(r["policy_versions"]), commit, f"{r['duration_s']:.0f}",
+                  r["path"])
+    out.print(t)
+
+
+@runs_app.command("show")
+@handle_errors
+def runs_show(
+    run: Optional[str] = typer.Argument(None, help="Run id or folder (default: the latest run)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (record, summary, latency)."),
+) -> None:
+    """Show one stored run: its record and the headline table."""
+    stored = _latest_run(run)
+    rec = stored.record
+    if as_json:
+        return _json({"path": str(stored.path), "record": rec.model_dump(mode="json"),
+                      "summary": _records(stored.summary()), "latency": _records(stored.latency)})
+    commit = rec.git.get("commit") or "?"
+    out.print(f"[bold]{rec.run_id}[/] at {stored.path}")
+    out.print(f"suite {rec.suite.name} {rec.suite.version} (split {rec.suite.split or 'all'}, "
+              f"{rec.suite.n_examples} examples); policies {', '.join(rec.policy_versions)}")
+    out.print(f"commit {commit}{' (dirty)' if rec.git.get('dirty') else ''}; {rec.started} → {rec.finished}"
+              + (f"; record format {rec.migrated_from}, migrated" if rec.migrated_from else ""))
+    out.print("options: " + ", ".join(f"{k}={v}" for k, v in rec.options.items()))
+    _print_metrics(stored, heading=f"{rec.suite.name} ({rec.suite.n_examples} examples)")
+
+
+@runs_app.command("compare")
+@handle_errors
+def runs_compare(
+    run_a: str = typer.Argument(..., help="Run A: id or folder (the baseline)."),
+    run_b: str = typer.Argument(..., help="Run B: id or folder (compared with A: differences are B - A)."),
+    metric: TestMetricChoice = typer.Option("f1", "--metric", help="Metric of the paired test."),
+    classifier: Optional[List[str]] = typer.Option(None, "--classifier", "-c", help="Only this classifier (repeatable)."),
+    policy: Optional[List[str]] = typer.Option(None, "--policy", "-p", help="Only this policy version (repeatable)."),
+    category: Optional[List[str]] = typer.Option(None, "--category", help="Only this category (repeatable)."),
+    n_resamples: int = typer.Option(1000, "--n-resamples", min=1, help="Paired-bootstrap resamples."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one record per cell)."),
+) -> None:
+    """Per (classifier, policy version, category): each headline metric in A and B, B - A, and a paired
+    bootstrap of the difference on the examples both runs hold (same id and text)."""
+    from harness.results.store import compare_runs
+
+    df = compare_runs(run_a, run_b, metric=metric, classifiers=classifier or None, policies=policy or None,
+                      categories=category or None, n_resamples=n_resamples)
+    if as_json:
+        return _json({**{k: v for k, v in df.attrs.items()}, "cells": _records(df)})
+    t = Table(title=f"{df.attrs['run_b']} - {df.attrs['run_a']}: {metric} per cell, paired bootstrap on the "
+                    "shared examples (— = undefined)")
+    for c in ("classifier", "policy", "category", f"{metric} A", f"{metric} B", "B - A", "paired CI", "p", "shared"):
+        t.add_column(c, justify="left" if c in ("classifier", "policy", "category") else "right")
+    has_col = f"{metric}_a" in df
+    for r in df.to_dict("records"):
+        ci = "—" if r["diff_low"] != r["diff_low"] else f"[{r['diff_low']:+.3f}, {r['diff_high']:+.3f}]"
+        t.add_row(r["classifier"], r["policy_version"], r["category"],
+                  _num(r[f"{metric}_a"]) if has_col else "—", _num(r[f"{metric}_b"]) if has_col else "—",
+                  "—" if r["diff"] != r["diff"] else f"{r['diff']:+.3f}", ci, _num(r["p_value"]), str(r["n_shared"]))
+    out.print(t)
+    only = df.attrs.get("only_a", 0), df.attrs.get("only_b", 0)
+    if any(only):
+        out.print(f"cells in one run only: {only[0]} in A, {only[1]} in B (not compared)")
 
 
 # --------------------------------------------------------------------------- charts, leaderboard, publish
