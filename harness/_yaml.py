@@ -21,8 +21,9 @@ Errors are :class:`~harness.errors.InputError` naming the file and line.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError

@@ -32,8 +32,13 @@ from harness.policies.model import (
     check_restricted_as,
     is_violation,
 )
-from harness.policies.projection import (imitation_mask, label_category_matrix, project_scores, project_truth,
-                                         topic_category_matrix)
+from harness.policies.projection import (
+    imitation_mask,
+    label_category_matrix,
+    project_scores,
+    project_truth,
+    topic_category_matrix,
+)
 from harness.policies.topics import load_topics, topic_index, topic_keys
 
 __all__ = [

@@ -99,7 +99,7 @@ class RuleSpec(_Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _matches_something(self) -> "RuleSpec":
+    def _matches_something(self) -> RuleSpec:
         if not self.terms and not self.regex:
             raise ValueError("a rule needs terms or regex")
         return self
