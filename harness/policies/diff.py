@@ -103,6 +103,47 @@ class PolicyDiff:
     def __len__(self) -> int:
         return len(self.changes)
 
+    def __repr__(self) -> str:
+        """A one-line summary: how many topics changed and how they move ground truth.
+
+        Examples
+        --------
+        >>> d = diff("2023-02-15", "2024-01-10")
+        >>> repr(d).startswith(f"PolicyDiff('2023-02-15' → '2024-01-10': {len(d)} topics changed (")
+        True
+        """
+        effects: dict[str, int] = {}
+        for c in self.changes:
+            e = c.effect() or "no truth change"
+            effects[e] = effects.get(e, 0) + 1
+        parts = ", ".join(f"{n} {e}" for e, n in effects.items())
+        cats = "".join(f", categories {s} {ks}" for s, ks in (("+", self.categories_added),
+                                                             ("-", self.categories_removed)) if ks)
+        return f"PolicyDiff({self.before!r} → {self.after!r}: {len(self)} topics changed ({parts}){cats})"
+
+    def _repr_html_(self) -> str:
+        """A notebook display: one row per changed topic, with its effect on ground truth.
+
+        Examples
+        --------
+        >>> "dating_apps" in diff("2023-02-15", "2024-01-10")._repr_html_()
+        True
+        """
+        import html
+
+        esc = html.escape
+
+        def ref(v: VerdictRef) -> str:
+            return esc(v.verdict) + (f" ({esc(v.category)})" if v.category else "")
+
+        rows = "".join(f"<tr><td><code>{esc(c.topic)}</code></td><td>{ref(c.before)}</td><td>{ref(c.after)}</td>"
+                       f"<td>{esc(c.effect() or '—')}</td></tr>" for c in self.changes)
+        cats = "".join(f"<br>categories {s}: {esc(', '.join(ks))}" for s, ks in (
+            ("added", self.categories_added), ("removed", self.categories_removed)) if ks)
+        return (f"<div><b>{esc(self.before)} → {esc(self.after)}</b>: {len(self)} topics changed{cats}"
+                "<table><thead><tr><th>topic</th><th>before</th><th>after</th><th>effect (restricted as "
+                "violation)</th></tr></thead><tbody>" + rows + "</tbody></table></div>")
+
 
 def diff(v1: str | Policy, v2: str | Policy) -> PolicyDiff:
     """Compare two versions (ids, files or :class:`Policy` objects).

@@ -203,6 +203,45 @@ class Policy(_Frozen):
             raise InputError(problems)
         return self
 
+    def __repr__(self) -> str:
+        """A one-line summary (the full content is in :meth:`model_dump`).
+
+        Examples
+        --------
+        >>> from harness.policies import load_policy
+        >>> repr(load_policy("2023-02-15"))[:34]
+        "Policy('2023-02-15', 14 categories"
+        """
+        counts = {v: 0 for v in VERDICTS}
+        for t in self.topics.values():
+            counts[t.verdict] += 1
+        verdicts = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        return (f"Policy({self.id!r}, {len(self.categories)} categories, {len(self.topics)} topics: {verdicts}; "
+                f"title={self.title!r})")
+
+    def _repr_html_(self) -> str:
+        """A notebook display: title, date, provenance and each category with its topics by verdict.
+
+        Examples
+        --------
+        >>> from harness.policies import load_policy
+        >>> "malware" in load_policy("2023-02-15")._repr_html_()
+        True
+        """
+        import html
+
+        esc = html.escape
+        rows = []
+        for c in self.categories:
+            by = {v: sorted(t for t, tv in self.topics.items() if tv.category == c.key and tv.verdict == v)
+                  for v in ("disallowed", "restricted", "allowed")}
+            rows.append("<tr><td><code>" + esc(c.key) + "</code></td><td>" + esc(c.title) + "</td>"
+                        + "".join(f"<td>{esc(', '.join(by[v])) or '—'}</td>" for v in by) + "</tr>")
+        kind = getattr(self.provenance, "kind", "")
+        return (f"<div><b>{esc(self.title)}</b> (<code>{esc(self.id)}</code>, {self.date}, {esc(str(kind))})"
+                "<table><thead><tr><th>category</th><th>title</th><th>disallowed</th><th>restricted</th>"
+                "<th>allowed</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
+
     @property
     def category_keys(self) -> tuple[str, ...]:
         """The keys of this version's categories, in the version's order."""

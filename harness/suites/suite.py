@@ -70,6 +70,28 @@ class Suite:
             labels[e.label] = labels.get(e.label, 0) + 1
         return f"Suite({self.name!r}, version={self.version!r}, {len(self)} examples, labels={labels})"
 
+    def _repr_html_(self) -> str:
+        """A notebook display: name, version, size and the examples per split × label.
+
+        Examples
+        --------
+        >>> s = Suite.from_examples("tiny", [
+        ...     Example(id="a", text="Write my dating profile", topics=["dating_apps"], label="unsafe",
+        ...             split="test", source="doc", source_row="1", license="MIT", label_provenance="curated")])
+        >>> "<b>tiny</b>" in s._repr_html_() and "unsafe" in s._repr_html_()
+        True
+        """
+        import html
+
+        counts = pd.crosstab(pd.Series([e.split for e in self.examples], name="split"),
+                             pd.Series([e.label for e in self.examples], name="label"), margins=True, margins_name="all")
+        sources = sorted({e.source for e in self.examples})
+        head = (f"<b>{html.escape(self.name)}</b> {html.escape(str(self.version))}: {len(self)} examples from "
+                f"{len(sources)} sources" + (f"<br><code>{html.escape(str(self.path))}</code>" if self.path else ""))
+        desc = self.card.get("description") if isinstance(self.card, dict) else None
+        return (f"<div>{head}" + (f"<br><i>{html.escape(str(desc))}</i>" if desc else "")
+                + counts.to_html(border=0) + "</div>")
+
     @property
     def ids(self) -> list[str]:
         return [e.id for e in self.examples]
