@@ -213,3 +213,21 @@ def test_with_a_real_policy_model(server):
     clf = GuardLLM("g", base_url=server.base_url, options=FAST).for_policy(policy)
     assert clf.labels == ("malware", "adult") and "S2: Adult content." in clf.prompt("x")
     assert clf.predict(["@adult@"])[0].tolist() == pytest.approx([0.0, 0.9])
+
+
+def test_an_answer_parsed_into_an_impossible_score_is_an_item_error_not_clipped(server, tmp_path):
+    from harness.classifiers.hosted._chat import chat_content
+    from harness.runner.cache import PredictionCache
+    from harness.runner.predict import run_classifier
+
+    class Broken(GuardLLM):
+        def parse(self, body):
+            row = super().parse(body)
+            return row + (1.5 if chat_content(body).startswith("unsafe") else 0.0)
+
+    server.chat_answers.append(("@weapons@", "unsafe\nS1"))
+    clf = Broken("llama-guard3", base_url=server.base_url, options=FAST).for_policy(fake_policy())
+    p = run_classifier(clf, ["fine", "@weapons@ x"], PredictionCache(tmp_path, "g"), latency_sample=0)
+    assert p.errors[0] is None and "not in [0, 1]" in p.errors[1] and "2.4" in p.errors[1]
+    assert p.scores[1].tolist() == [0.0] * len(clf.labels)
+    assert len(PredictionCache(tmp_path, "g").load()) == 1  # the failed item is not cached

@@ -189,3 +189,77 @@ def test_impossible_options_are_input_errors_before_anything_runs(tmp_path, kw, 
     with pytest.raises(InputError) as err:
         run_classifier(clf, ["a", "b"], PredictionCache(tmp_path, "opts"), **kw)
     assert [p.field for p in err.value.problems] == [field] and clf.seen == []
+
+
+# -- scores are validated where they enter (issue 13, item 9) ----------------------------------
+
+class OutOfRange(Counting):
+    name = "out-of-range"
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def predict(self, texts):
+        out = super().predict(texts)
+        out[[i for i, t in enumerate(texts) if "odd" in t], 1] = self.value
+        return out
+
+
+@pytest.mark.parametrize("value, what", [(7.0, "the score 7.0"), (-0.5, "the score -0.5"),
+                                         (float("nan"), "NaN or infinite"), (float("inf"), "NaN or infinite")])
+def test_a_classifier_score_outside_0_1_stops_the_run_naming_classifier_label_and_example(tmp_path, value, what):
+    texts = ["plain one", "plain two", "the odd one out", "plain three"]
+    with pytest.raises(ClassifierError) as err:
+        run_classifier(OutOfRange(value), texts, PredictionCache(tmp_path, "oor"), latency_sample=0, batch_size=2)
+    msg = str(err.value)
+    assert "'out-of-range'" in msg and what in msg and "'b'" in msg and "the odd one out" in msg
+    assert err.value.exit_code == 2
+    # the batch before it was committed; the bad batch was not
+    assert sorted(PredictionCache(tmp_path, "oor").load()) == sorted(text_hash(t) for t in texts[:2])
+
+
+def _edit_shard(cache, text, value):
+    """Rewrite the committed shard that holds ``text`` with ``value`` as its first score."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for shard in cache.folder.glob("shard-*.parquet"):
+        cols = pq.read_table(shard).to_pydict()
+        if text_hash(text) in cols["text_hash"]:
+            i = cols["text_hash"].index(text_hash(text))
+            cols["scores"][i] = [value] + cols["scores"][i][1:]
+            pq.write_table(pa.table(cols, schema=pq.read_schema(shard)), shard)
+            return shard
+    raise AssertionError(f"no shard holds {text!r}")
+
+
+@pytest.mark.parametrize("value, what", [(5.0, "the score 5.0"), (-1.0, "the score -1.0"),
+                                         (float("nan"), "not a finite number"), (None, "not a finite number")])
+def test_a_cache_shard_with_a_bad_score_is_an_error_naming_classifier_shard_and_example(tmp_path, value, what):
+    from harness.runner.cache import InvalidCachedScores
+
+    texts = [f"text {i}" for i in range(7)]
+    cache = PredictionCache(tmp_path, classifier_key("counting", "1", {}))
+    run_classifier(Counting(), texts, cache, latency_sample=0)
+    shard = _edit_shard(cache, "text 4", value)
+    clf = Counting()
+    with pytest.raises(InvalidCachedScores) as err:
+        run_classifier(clf, texts, PredictionCache(tmp_path, cache.key), latency_sample=0)
+    msg = str(err.value)
+    assert "'counting'" in msg and str(shard) in msg and "'text 4'" in msg and "example 4" in msg and what in msg
+    assert "--no-cache" in msg and err.value.exit_code == 2 and clf.seen == []
+    # --no-cache does not read the shard, so it recomputes (and the good rows of other runs stay usable)
+    p = run_classifier(Counting(), texts, PredictionCache(tmp_path, cache.key, read=False), latency_sample=0)
+    assert p.n_computed == 7 and np.isfinite(p.scores).all()
+    # a run that does not use the bad row is not affected
+    other = run_classifier(Counting(), ["text 0", "text 1"], PredictionCache(tmp_path, cache.key), latency_sample=0)
+    assert other.n_reused == 2
+
+
+def test_valid_shards_pass_the_check_unchanged(tmp_path):
+    cache = PredictionCache(tmp_path, "edges")
+    cache.commit([text_hash("a"), text_hash("b")], np.array([[0.0, 1.0], [1.0, 0.0]], np.float32),
+                 [None, None], [np.nan, np.nan], [0.1, 0.1], 2)
+    rows = cache.load()
+    assert rows[text_hash("a")].scores.tolist() == [0.0, 1.0] and rows[text_hash("b")].scores.tolist() == [1.0, 0.0]

@@ -213,8 +213,22 @@ class Classifier:
         }
 
 
-def check_scores(scores: Any, n_texts: int, n_labels: int, *, who: str) -> np.ndarray:
-    """Validate a predict() result: shape (n_texts, n_labels), finite, in [0, 1]; float32 out."""
+def check_scores(scores: Any, n_texts: int, n_labels: int, *, who: str,
+                 texts: Sequence[str] | None = None, labels: Sequence[str] | None = None) -> np.ndarray:
+    """Validate a predict() result: shape (n_texts, n_labels), finite, in [0, 1]; float32 out.
+
+    A violation is a :class:`~harness.errors.ClassifierError` naming the classifier ``who`` and
+    the first bad item (its text, when ``texts`` is given) and label.
+
+    Examples
+    --------
+    >>> check_scores([[0.2, 1.0]], 1, 2, who="demo").dtype
+    dtype('float32')
+    >>> check_scores([[0.2, 7.0]], 1, 2, who="demo", texts=["hello"], labels=["a", "b"])
+    Traceback (most recent call last):
+    ...
+    harness.errors.ClassifierError: classifier 'demo' returned the score 7.0 for label 'b' of item 0 ('hello'); scores must be in [0, 1]
+    """
     from harness.errors import ClassifierError
 
     arr = np.asarray(scores)
@@ -225,7 +239,16 @@ def check_scores(scores: Any, n_texts: int, n_labels: int, *, who: str) -> np.nd
             f"classifier {who!r} returned scores of shape {arr.shape}, expected ({n_texts}, {n_labels})"
         )
     arr = arr.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.argwhere(~np.isfinite(arr))[0][0])
-        raise ClassifierError(f"classifier {who!r} returned NaN or infinite scores (first at item {bad})")
+    finite = np.isfinite(arr)
+    bad = ~finite | (np.where(finite, arr, 0.0) < 0) | (np.where(finite, arr, 0.0) > 1)
+    if bad.any():
+        i, j = (int(x) for x in np.argwhere(bad)[0])
+        item = f"item {i}" + (f" ({str(texts[i])[:80]!r})" if texts is not None and i < len(texts) else "")
+        label = repr(str(labels[j])) if labels is not None and j < len(labels) else f"#{j}"
+        value = float(arr[i, j])
+        if not finite[i, j]:
+            raise ClassifierError(f"classifier {who!r} returned NaN or infinite scores (first at {item}, "
+                                  f"label {label}: {value!r})")
+        raise ClassifierError(f"classifier {who!r} returned the score {value!r} for label {label} of {item}; "
+                              "scores must be in [0, 1]")
     return arr

@@ -13,6 +13,11 @@ row written by an older version is read as "not cached". Shards are written
 atomically (temporary file, then rename), so a run killed at any moment leaves only whole
 batches, and a restart recomputes nothing committed. Reading keeps the first row per text hash,
 so two workers that computed the same text never produce duplicates.
+
+Scores are validated where they enter: a row that is used and holds a score that is NaN,
+infinite or outside [0, 1] (a shard edited or written by a broken tool) is an
+:class:`InvalidCachedScores` error naming the shard file and the text hash (the runner adds the
+classifier and the example), never silently scored.
 """
 
 from __future__ import annotations
@@ -25,9 +30,24 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harness._io import atomic_path, ensure_writable_dir
+from harness.errors import ClassifierError
+
+
+class InvalidCachedScores(ClassifierError):
+    """A committed row holds a score that is NaN, infinite or outside [0, 1].
+
+    ``shard`` is the file, ``text_hash`` the row's text hash, ``detail`` what is wrong.
+    """
+
+    def __init__(self, message: str, *, shard: Path, text_hash: str, detail: str):
+        super().__init__(message)
+        self.shard = shard
+        self.text_hash = text_hash
+        self.detail = detail
 
 
 def text_hash(text: str) -> str:
@@ -91,7 +111,8 @@ class PredictionCache:
         """Committed successful rows by text hash (only those in ``wanted`` when given).
 
         A row that holds an error (stored by an older version) is skipped: the item counts as
-        not cached and is retried.
+        not cached and is retried. A row used whose scores are not all finite and in [0, 1]
+        raises :class:`InvalidCachedScores`.
         """
         want = set(wanted) if wanted is not None else None
         out: dict[str, CachedRow] = {}
@@ -100,10 +121,28 @@ class PredictionCache:
                 table = pq.read_table(shard)
             except Exception:  # a torn shard cannot exist (atomic rename); skip foreign files
                 continue
+            suspect = not _all_scores_valid(table)  # one vectorised check; rows are looked at only if not
             for h, row in _rows(table.to_pydict()):
                 if (want is None or h in want) and h not in out:
+                    if suspect:
+                        self._check(shard, h, row)
                     out[h] = row
         return out
+
+    def _check(self, shard: Path, h: str, row: CachedRow) -> None:
+        scores = row.scores if row.scores is not None else np.zeros(0, np.float32)
+        finite = np.isfinite(scores)
+        bad = ~finite | (np.where(finite, scores, 0.0) < 0) | (np.where(finite, scores, 0.0) > 1)
+        if not bad.any():
+            return
+        j = int(np.flatnonzero(bad)[0])
+        value = float(scores[j])
+        detail = (f"the score {value!r} for label #{j}, which is "
+                  + ("not a finite number" if not finite[j] else "outside [0, 1]"))
+        raise InvalidCachedScores(
+            f"prediction cache shard {shard}: the row for text hash {h} holds {detail} (cache key "
+            f"{self.key!r}); delete that shard, or run with --no-cache, to compute it again",
+            shard=shard, text_hash=h, detail=detail)
 
     def commit(
         self,
@@ -141,6 +180,17 @@ class PredictionCache:
         with atomic_path(target) as tmp:
             pq.write_table(table, tmp)
         return target
+
+
+def _all_scores_valid(table: pa.Table) -> bool:
+    """Whether every score in the shard is present, finite and in [0, 1] (the common case, fast)."""
+    if "scores" not in table.column_names:
+        return True
+    flat = pc.list_flatten(table.column("scores"))
+    if flat.null_count:
+        return False
+    values = flat.to_numpy(zero_copy_only=False)
+    return bool(np.all(np.isfinite(values) & (values >= 0) & (values <= 1)))
 
 
 def _float(value: Any) -> float:

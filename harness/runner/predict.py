@@ -29,7 +29,7 @@ import numpy as np
 
 from harness.classifiers.base import BatchInfo, check_scores
 from harness.errors import ClassifierError, InputError, Problem
-from harness.runner.cache import CachedRow, PredictionCache, text_hash
+from harness.runner.cache import CachedRow, InvalidCachedScores, PredictionCache, text_hash
 
 #: The batch note recorded when most of a batch was served from another classifier's work.
 REUSED_NOTE = "reused-embeddings"
@@ -123,7 +123,8 @@ def _with_errors(clf: Any, texts: list[str], n_labels: int) -> _Outcome:
     scores = np.asarray(scores, dtype=np.float32)
     if scores.shape == (len(texts), n_labels):
         scores = np.where(np.array([e is not None for e in errors])[:, None], 0.0, scores)
-    return _Outcome(check_scores(scores, len(texts), n_labels, who=_name(clf)), errors, _reused_items(clf))
+    return _Outcome(check_scores(scores, len(texts), n_labels, who=_name(clf), texts=texts,
+                                 labels=list(clf.labels)), errors, _reused_items(clf))
 
 
 def _call(clf: Any, texts: list[str], n_labels: int) -> _Outcome:
@@ -131,7 +132,8 @@ def _call(clf: Any, texts: list[str], n_labels: int) -> _Outcome:
     if hasattr(clf, "predict_with_errors"):
         return _with_errors(clf, texts, n_labels)
     try:
-        scores = check_scores(clf.predict(texts), len(texts), n_labels, who=_name(clf))
+        scores = check_scores(clf.predict(texts), len(texts), n_labels, who=_name(clf), texts=texts,
+                              labels=list(clf.labels))
     except ClassifierError:
         raise
     except Exception as exc:  # noqa: BLE001 - a fault of these items, not a bug
@@ -367,7 +369,15 @@ def run_classifier(
     """
     bs = int(batch_size or getattr(clf, "batch_size", 64) or 64)
     _check_options(bs, latency_sample)
-    p = plan(texts, cache, batch_size=bs, latency_sample=latency_sample)
+    try:
+        p = plan(texts, cache, batch_size=bs, latency_sample=latency_sample)
+    except InvalidCachedScores as exc:  # name the classifier and the example, not only the shard
+        i = next((k for k, t in enumerate(texts) if text_hash(t) == exc.text_hash), None)
+        example = f"example {i} of the run ({str(texts[i])[:80]!r})" if i is not None else "an example"
+        raise InvalidCachedScores(
+            f"classifier {_name(clf)!r}: the cached prediction for {example} in shard {exc.shard} holds "
+            f"{exc.detail}; delete that shard, or run with --no-cache, to compute it again",
+            shard=exc.shard, text_hash=exc.text_hash, detail=exc.detail) from None
     if on_batch and p.n_reused:
         on_batch(p.occurrences(h for h in p.first_of if h in p.rows))
     results = compute(p.work) if compute else _compute_here(clf, p.work)
