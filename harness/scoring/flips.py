@@ -192,9 +192,12 @@ class FlipSet:
                 "after_verdict": ch.after.verdict, "after_category": ch.after.category, "after_quote": qb,
                 "n_tightened": n_t, "n_relaxed": n_r, "n_examples": int(examples.sum()), "categories": cats,
             })
-        return pd.DataFrame(rows, columns=["topic", "effect", "before_verdict", "before_category", "before_quote",
-                                           "after_verdict", "after_category", "after_quote", "n_tightened",
-                                           "n_relaxed", "n_examples", "categories"])
+        out = pd.DataFrame(rows, columns=["topic", "effect", "before_verdict", "before_category", "before_quote",
+                                          "after_verdict", "after_category", "after_quote", "n_tightened",
+                                          "n_relaxed", "n_examples", "categories"])
+        for c in ("effect", "before_category", "before_quote", "after_category", "after_quote"):
+            out[c] = out[c].astype(object).where(out[c].notna(), None)  # None, not NaN, where there is none
+        return out
 
 
 def _kind(kind: str) -> str:

@@ -6,6 +6,11 @@ contains a marker string and answers with a status (429 with ``Retry-After``, 50
 body that is not JSON or has the wrong schema, a delay longer than the client's timeout, or
 an echo of the request's ``Authorization`` header (to check keys are redacted).
 
+Echo mode (``echo_key = True``, to check keys are redacted everywhere): every response carries
+the request's bearer token in the headers ``openai-model``, ``openai-version``, ``x-model`` and
+``x-request-id``, and every ``{KEY}`` in a response body (a ``reported_model``, a
+``system_fingerprint``, a chat answer, a fault's body) is replaced by the token.
+
 Usage::
 
     with FakeOpenAIServer() as srv:
@@ -19,6 +24,11 @@ Moderation scores: category ``c`` scores 0.9 for an input containing ``<c>`` (e.
 ``<hate/threatening>``), else 0.01. Chat answers: the first ``(marker, answer)`` in
 ``chat_answers`` whose marker is in the last message, else ``default_chat_answer(body)``
 ("safe", or an all-false JSON verdict when the request asks for ``response_format``).
+A guard that follows the policy text it is given: ``policy_guard`` maps a marker to a phrase;
+for a last message containing the marker (and no ``chat_answers`` marker), the answer is
+``unsafe`` with every ``S<i>`` whose category line (between ``<BEGIN UNSAFE CONTENT
+CATEGORIES>`` and ``<END UNSAFE CONTENT CATEGORIES>``) mentions the phrase (case-insensitive),
+``safe`` when none does.
 With ``logprobs`` in the request (and ``send_logprobs``), the first token's top alternatives
 are ``unsafe``/``safe`` with ``p_unsafe`` from ``p_unsafe_for`` (marker → probability; default
 0.9 for an ``unsafe`` answer, 0.2 for a ``safe`` one).
@@ -81,8 +91,10 @@ class FakeOpenAIServer:
         self.faults: list[Fault] = []
         self.chat_answers: list[tuple[str, str]] = []
         self.p_unsafe_for: dict[str, float] = {}
+        self.policy_guard: dict[str, str] = {}
         self.reject_params: set[str] = set()
         self.send_logprobs = True
+        self.echo_key = False
         self.reported_model = reported_model
         self.system_fingerprint = system_fingerprint
         self.requests: list[Seen] = []
@@ -139,6 +151,15 @@ class FakeOpenAIServer:
             return json.dumps({k: {"violation": False, "confidence": 0.8} for k in keys})
         return "safe"
 
+    @staticmethod
+    def guard_by_policy(prompt: str, phrase: str) -> str:
+        """The answer of a guard that reads the prompt's categories: ``unsafe`` with every
+        ``S<i>`` whose line mentions ``phrase``, else ``safe``."""
+        block = prompt.partition("<BEGIN UNSAFE CONTENT CATEGORIES>")[2].partition("<END UNSAFE CONTENT CATEGORIES>")[0]
+        hits = [m.group(1) for m in re.finditer(r"^(S\d+):(.*)$", block, re.MULTILINE)
+                if phrase.lower() in m.group(2).lower()]
+        return "unsafe\n" + ",".join(hits) if hits else "safe"
+
     def moderation(self, body: dict[str, Any]) -> dict[str, Any]:
         model = body.get("model", "omni-moderation-latest")
         cats = OMNI_MODERATION if model.startswith("omni") else TEXT_MODERATION
@@ -154,6 +175,9 @@ class FakeOpenAIServer:
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         last = str(body["messages"][-1].get("content", ""))
         answer = next((a for marker, a in self.chat_answers if marker in last), None)
+        if answer is None:
+            answer = next((self.guard_by_policy(last, phrase) for marker, phrase in self.policy_guard.items()
+                           if marker in last), None)
         if answer is None:
             answer = self.default_chat_answer(body)
         choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": answer},
@@ -187,6 +211,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: str | bytes, *, content_type: str = "application/json",
               headers: dict[str, str] | None = None) -> None:
+        if self.fake.echo_key:  # put the caller's key in every header and body field we can
+            key = str(self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            payload = (payload.decode() if isinstance(payload, bytes) else payload).replace("{KEY}", key)
+            headers = {**(headers or {}), **{h: key for h in ("openai-model", "openai-version", "x-model",
+                                                              "x-request-id")}}
         data = payload.encode() if isinstance(payload, str) else payload
         try:
             self.send_response(status)
