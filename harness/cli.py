@@ -158,12 +158,30 @@ def policies_show(version: str, as_json: bool = typer.Option(False, "--json", he
 
 @policies_app.command("diff")
 @handle_errors
-def policies_diff(v1: str, v2: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """What changed between two policy versions, topic by topic."""
+def policies_diff(
+    v1: str,
+    v2: str,
+    suite: Optional[str] = typer.Option(None, "--suite", help="Also count the suite's examples each change flips."),
+    split: SplitChoice = typer.Option(_D.split or "all", "--split", help="The split counted with --suite."),
+    restricted_as: RestrictedChoice = typer.Option(_D.restricted_as, "--restricted-as", help="How restricted topics count."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What changed between two policy versions, topic by topic (with --suite: the flips per topic)."""
     from harness.policies import diff
 
     d = diff(v1, v2)
     data = d.to_dict()
+    flips = None
+    if suite is not None:
+        from harness.scoring import flip_set
+        from harness.suites import load_suite
+
+        s = load_suite(suite)
+        f = flip_set(s.select(split=split) if split != "all" else s, v1, v2, restricted_as=restricted_as)
+        flips = {"suite": suite, "split": split, "restricted_as": restricted_as,
+                 "topics": f.topic_table().drop(columns=["before_quote", "after_quote"]).to_dict("records"),
+                 "categories": f.summary().to_dict("records")}
+        data["flips"] = flips
     if as_json:
         return _json(data)
     t = Table(title=f"Policy diff {v1} → {v2}")
@@ -176,6 +194,14 @@ def policies_diff(v1: str, v2: str, as_json: bool = typer.Option(False, "--json"
     for key in ("categories_added", "categories_removed"):
         if data.get(key):
             out.print(f"{key.replace('_', ' ')}: {', '.join(data[key])}")
+    if flips is not None:
+        t = Table(title=f"Examples of {suite} ({split}) each change flips, {v1} → {v2}")
+        for c in ("topic", "effect", "tightened (0→1)", "relaxed (1→0)", "examples", "categories"):
+            t.add_column(c)
+        for r in flips["topics"]:
+            t.add_row(r["topic"], r["effect"] or "-", str(r["n_tightened"]), str(r["n_relaxed"]),
+                      str(r["n_examples"]), ", ".join(r["categories"]) or "-")
+        out.print(t)
 
 
 # --------------------------------------------------------------------------- suites
