@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import json
+import logging
 import os
 import queue
 import random
@@ -322,6 +323,29 @@ class _BearerFromEnv(httpx.Auth):
         return f"_BearerFromEnv(env={self._env!r})"
 
 
+class _RedactLogs(logging.Filter):
+    """Redacts keys from the records of httpx/httpcore loggers (their DEBUG traces show the
+    response headers a server sent, which may echo the key)."""
+
+    envs: set[str] = set()  # the key variables of every JsonClient made so far
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+            return True
+        clean = redact(message, secret_envs=sorted(self.envs))
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_LOG_FILTER = _RedactLogs()
+for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
+              "httpcore.socks"):
+    logging.getLogger(_name).addFilter(_LOG_FILTER)
+
+
 #: Seconds the caller waits past the deadline for requests in flight before abandoning them.
 _DEADLINE_GRACE = 2.0
 #: How often a waiting caller wakes up (to notice the deadline; Ctrl-C interrupts at once).
@@ -353,6 +377,8 @@ class JsonClient:
                  options: HttpOptions | None = None, deadline: Deadline | None = None):
         self.base_url = base_url.rstrip("/")
         self.api_key_env = api_key_env
+        if api_key_env:
+            _RedactLogs.envs.add(api_key_env)
         self.options = options or HttpOptions()
         self.deadline = deadline if deadline is not None else Deadline(self.options.deadline)
         self._client: httpx.Client | None = None
