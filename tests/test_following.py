@@ -73,7 +73,8 @@ def tiny_suite() -> Suite:
 
 
 class TopicModel(Classifier):
-    """Projected: topic scores, 0.9 on an unsafe row's topic; misses p2, and flags benign d4."""
+    """Projected: topic scores, 0.9 on an unsafe row's topic (p1: 0.5, exactly the threshold, which
+    flags); misses p2, and flags benign d4."""
 
     name, version, taxonomy = "topic-model", "1", Taxonomy.topics()
     labels = ["dating_apps", "payday_lending", "malware", "market_manipulation"]
@@ -84,7 +85,7 @@ class TopicModel(Classifier):
             rid = _row_id(t)
             label, topic = INFO[rid]
             if label != "benign":
-                out[i, self.labels.index(topic)] = 0.2 if rid == "p2" else 0.9
+                out[i, self.labels.index(topic)] = {"p1": 0.5, "p2": 0.2}.get(rid, 0.9)
             if rid == "d4":
                 out[i, 0] = 0.8
         return out

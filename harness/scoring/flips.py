@@ -267,7 +267,6 @@ def flip_set(suite: Suite | Any, a: str | Policy, b: str | Policy, *, restricted
     changed = [c.topic for c in d.changes]
     Va = _violations(pa, changed, cats, restricted_as)
     Vb = _violations(pb, changed, cats, restricted_as)
-    unsafe = np.array([lab == "unsafe" for lab in suite.label_values], dtype=bool)
     has = np.zeros((len(suite), len(changed)), dtype=bool)  # row has changed topic t
     index = {t: k for k, t in enumerate(changed)}
     for i, ts in enumerate(suite.topics):
@@ -283,7 +282,6 @@ def flip_set(suite: Suite | Any, a: str | Policy, b: str | Policy, *, restricted
         moved: dict[str, np.ndarray] = {}
         for k, t in enumerate(changed):
             m = (tightened & has[:, k] & Vb[k, j] & ~Va[k, j]) | (relaxed & has[:, k] & Va[k, j] & ~Vb[k, j])
-            m &= unsafe
             if m.any():
                 moved[t] = m
         by_cat[c] = CategoryFlips(c, tightened, relaxed, stable, moved)
