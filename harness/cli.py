@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, List, Literal, Optional
@@ -13,10 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import PolicyBenchError
-from harness.options import DEFAULT_SUITE, EXECUTORS, SPLITS, RunOptions
+from harness.options import (DEFAULT_SUITE, ENV_DEADLINE, ENV_MAX_ATTEMPTS, ENV_TIMEOUT, EXECUTORS, SPLITS,
+                             RequestOptions, RunOptions)
 from harness.policies.model import REFERENCE_VERSION, RESTRICTED_AS
 
 _D = RunOptions()  # the run defaults, defined once in harness.options
+_R = RequestOptions()  # the hosted request defaults, likewise
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=(
     "PolicyBench: which classifier or rule engine enforces a content policy best, at what "
@@ -403,6 +407,21 @@ def _print_metrics(result: Any, heading: str | None = None) -> None:
                       "single-item latencies are measured without sharing.")
 
 
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Any:
+    """Set environment variables for the duration of the block (then restore them)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @app.command("run")
 @handle_errors
 def run(
@@ -422,6 +441,13 @@ def run(
     executor: ExecutorChoice = typer.Option(_D.executor, "--executor", help="Where predictions run."),
     scheduler: Optional[str] = typer.Option(_D.scheduler, "--scheduler", help="dask scheduler address (default: a LocalCluster)."),
     limit: Optional[int] = typer.Option(_D.limit, "--limit", help="Only the first N examples (smoke runs)."),
+    timeout: float = typer.Option(_R.timeout, "--timeout", envvar=ENV_TIMEOUT,
+                                  help="Hosted classifiers: seconds an attempt waits for the answer."),
+    max_attempts: int = typer.Option(_R.max_attempts, "--max-attempts", envvar=ENV_MAX_ATTEMPTS,
+                                     help="Hosted classifiers: attempts per request, the first included."),
+    deadline: Optional[float] = typer.Option(_R.deadline, "--deadline", envvar=ENV_DEADLINE,
+                                             help="Hosted classifiers: seconds each may spend on requests in this "
+                                                  "run; then the items not done fail (retried by the next run)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (run id and folder, summary, metrics, latency) "
                                                        "instead of tables."),
 ) -> None:
@@ -437,6 +463,7 @@ def run(
     opts = RunOptions(split=None if split == "all" else split, restricted_as=restricted_as, threshold=threshold,
                       n_resamples=n_resamples, seed=seed, batch_size=batch_size, latency_sample=latency_sample,
                       use_cache=not no_cache, executor=executor, scheduler=scheduler, limit=limit)
+    requests = RequestOptions(timeout=timeout, max_attempts=max_attempts, deadline=deadline)
     tasks: dict[str, Any] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=False) as prog:
@@ -445,7 +472,9 @@ def run(
                 tasks[label] = prog.add_task(label, total=total)
             prog.update(tasks[label], completed=done, total=total)
 
-        result = run_benchmark(suite, classifier or None, policy or None, options=opts, out=target, progress=progress)
+        with _environment(requests.environ()):  # the hosted adapters read them when the run builds them
+            result = run_benchmark(suite, classifier or None, policy or None, options=opts, out=target,
+                                   progress=progress)
     if as_json:
         return _json({"run_id": result.run_id, "run_dir": str(result.run_dir) if result.run_dir else None,
                       "summary": _records(result.summary()), "metrics": _records(result.metrics),
