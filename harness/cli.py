@@ -374,6 +374,74 @@ def classifiers_train(
         out.print(f"trained {n}: {path}")
 
 
+# --------------------------------------------------------------------------- predictions
+predictions_app = typer.Typer(help="Predictions of systems run elsewhere: import, list, remove.", no_args_is_help=True)
+app.add_typer(predictions_app, name="predictions")
+
+
+@predictions_app.command("import")
+@handle_errors
+def predictions_import(
+    path: Path = typer.Argument(..., help="The scores file: CSV, JSONL or Parquet."),
+    suite: str = typer.Option(..., "--suite", help="The suite whose examples the rows score (name or folder)."),
+    name: str = typer.Option(..., "--name", help="The system's name; it runs as the classifier imported:NAME."),
+    taxonomy: str = typer.Option(..., "--taxonomy", help="topics | policy:<version> | a crosswalk name "
+                                                         "(omni-moderation, llama-guard-3, ...) | a crosswalk file."),
+    model_id: Optional[str] = typer.Option(None, "--model-id", help="The model that produced the scores."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="Its revision (commit, tag, date)."),
+    ran_at: Optional[str] = typer.Option(None, "--ran-at", help="When it ran (ISO 8601)."),
+    ran_where: Optional[str] = typer.Option(None, "--ran-where", help="Where it ran (machine, cluster, endpoint)."),
+    split: SplitChoice = typer.Option("all", "--split", help="Only this split's examples must have a row."),
+    allow_missing: bool = typer.Option(False, "--allow-missing",
+                                       help="Import even when examples have no row (item errors in runs)."),
+    replace: bool = typer.Option(False, "--replace", help="Replace an earlier import of the same name."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="csv | jsonl | parquet (default: from the extension)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Validate a file of scores and store it, with its provenance, as the system imported:NAME."""
+    from harness.runner.imports import import_predictions
+
+    summary = import_predictions(path, suite=suite, name=name, taxonomy=taxonomy, model_id=model_id,
+                                 revision=revision, ran_at=ran_at, ran_where=ran_where,
+                                 split=None if split == "all" else split, allow_missing=allow_missing,
+                                 replace=replace, format=fmt)
+    if as_json:
+        return _json(summary.to_dict())
+    out.print(f"imported {summary.classifier} (version {summary.version}): {summary.n_rows} rows of suite "
+              f"{summary.suite}, {len(summary.labels)} labels of {summary.taxonomy}, stored in {summary.folder}")
+    if summary.missing_ids:
+        out.print(f"{len(summary.missing_ids)} of {summary.n_required} examples have no row; they are item "
+                  "errors in every run (excluded from scoring).")
+    out.print(f"run it: policybench run --suite {summary.suite} -c {summary.classifier}")
+
+
+@predictions_app.command("list")
+@handle_errors
+def predictions_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the imported systems with their provenance."""
+    from harness.classifiers.imported import ImportedPredictions, imported_systems
+
+    rows = [ImportedPredictions(n).endpoint_info() | {"classifier": f"imported:{n}"} for n in imported_systems()]
+    if as_json:
+        return _json(rows)
+    t = Table(title="Imported predictions")
+    for c in ("classifier", "model_id", "revision", "ran_at", "suite", "imported_at"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(r["classifier"], str(r.get("model_id") or ""), str(r.get("revision") or ""),
+                  str(r.get("ran_at") or ""), str((r.get("suite") or {}).get("name", "")), str(r.get("imported_at")))
+    out.print(t)
+
+
+@predictions_app.command("remove")
+@handle_errors
+def predictions_remove(name: str = typer.Argument(..., help="The imported system's name.")) -> None:
+    """Delete an imported system's stored scores."""
+    from harness.runner.imports import remove_import
+
+    out.print(f"removed {remove_import(name)}")
+
+
 # --------------------------------------------------------------------------- run
 def _num(v: Any) -> str:
     return "—" if v is None or v != v else f"{v:.3f}"

@@ -13,11 +13,16 @@ Plugins are installed packages that declare an entry point in the group
 
 A plugin that fails to import (or whose entry point does not resolve to something callable) is
 listed as unavailable with the error; it never breaks :func:`list_classifiers`.
+
+Imported predictions (``policybench predictions import``, :mod:`harness.classifiers.imported`)
+are named ``imported:<system>`` (origin ``imported``); the plain system name finds one too when
+no other classifier has that name. Their module is imported only when a name is looked up.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 import threading
@@ -62,11 +67,17 @@ BUILTIN_TARGETS: dict[str, str] = {
 }
 
 
+#: Imported systems are listed as ``imported:<system>``; lazy targets listing and building them.
+IMPORTED_PREFIX = "imported:"
+IMPORTED_LIST_TARGET = "harness.classifiers.imported:imported_systems"
+IMPORTED_CLASS_TARGET = "harness.classifiers.imported:ImportedPredictions"
+
+
 @dataclass
 class _Entry:
     name: str
     target: Any  # a class, a factory or a lazy "module:attr" string; None when a plugin failed to load
-    origin: str  # "builtin" or "plugin:<distribution or module>"
+    origin: str  # "builtin", "plugin:<distribution or module>" or "imported"
     error: str = ""
 
 
@@ -151,11 +162,24 @@ def _plugins() -> dict[str, _Entry]:
     return out
 
 
+def _imported() -> dict[str, _Entry]:
+    """``imported:<system>`` for every stored import (none when the imports folder cannot be read)."""
+    try:
+        systems = _materialise(IMPORTED_LIST_TARGET)()
+        cls = _materialise(IMPORTED_CLASS_TARGET)
+    except Exception:  # noqa: BLE001 - an unreadable imports folder must not break listing
+        return {}
+    return {IMPORTED_PREFIX + s: _Entry(IMPORTED_PREFIX + s, functools.partial(cls, s), "imported")
+            for s in systems}
+
+
 def _all_entries() -> dict[str, _Entry]:
     with _LOCK:
         entries = dict(_BUILTINS)
     for name, entry in _plugins().items():
         entries.setdefault(name, entry)  # a plugin cannot shadow a built-in
+    for name, entry in _imported().items():
+        entries.setdefault(name, entry)
     return entries
 
 
@@ -180,7 +204,7 @@ def get_classifier(name: str, **options: Any) -> SupportsPredict:
     'policy:2024-01-10'
     """
     entries = _all_entries()
-    entry = entries.get(name)
+    entry = entries.get(name, entries.get(f"{IMPORTED_PREFIX}{name}"))  # an imported system by its plain name
     if entry is None:
         close = difflib.get_close_matches(str(name), list(entries), n=3, cutoff=0.6)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
@@ -246,7 +270,8 @@ def list_classifiers() -> list[dict[str, Any]]:
     """Every built-in and plugin classifier, described without building it.
 
     Each row: ``name, version, taxonomy, requirements, available, unavailable_reason,
-    policy_conditioned, description, origin`` (``builtin`` or ``plugin:<distribution>``).
+    policy_conditioned, description, origin`` (``builtin``, ``plugin:<distribution>`` or
+    ``imported``).
     Built-ins come first in :data:`DEFAULT_FIELD` order, then the rest by name.
 
     Examples
