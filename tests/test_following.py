@@ -350,3 +350,15 @@ def test_cli_policies_diff_with_a_suite_prints_flip_sizes_per_topic():
     plain = CliRunner().invoke(__import__("harness.cli", fromlist=["app"]).app,
                                ["policies", "diff", "2023-02-15", "2024-01-10", "--suite", "smoke"])
     assert plain.exit_code == 0 and "dating_apps" in plain.output and "relaxed" in plain.output
+
+
+def test_a_stored_run_gives_the_same_tables_as_the_run_in_memory(tmp_path):
+    """Policies come from the run's record (custom versions not on disk), the suite from truth.parquet."""
+    from harness import load_run
+
+    res = run_benchmark(tiny_suite(), [TopicModel(), FixedA(), Reader()], [POLICY_A, POLICY_B], out=tmp_path / "runs",
+                        options=RunOptions(n_resamples=50, latency_sample=0), cache_root=tmp_path / "cache")
+    stored = load_run(res.run_dir)
+    for fn in (follow_table, clause_table, stale_penalty, follow_tests):
+        pd.testing.assert_frame_equal(fn(stored, A, B), fn(res, A, B))
+    assert _row(follow_table(stored, A, B), classifier="reader", category="all")["stale_penalty"] == 1.0
