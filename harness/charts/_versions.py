@@ -270,8 +270,8 @@ class LatencyAcrossVersionsDisplay(Display):
             ax.text(0.01, 0.01, "no single-item timing (predictions served from the cache; rerun with --no-cache): "
                     + ", ".join(self.missing_), transform=ax.transAxes, fontsize=7, color=NEUTRAL, va="bottom")
         ax.set_title(title if title is not None else
-                     f"Latency across policy versions ({self.quantile}, 95% CI bands; per binding "
-                     "for policy-conditioned systems)", fontsize=10)
+                     f"Single-item latency across policy versions ({self.quantile}, 95% CI bands)\n"
+                     "per binding for policy-conditioned systems; dotted: one model for every version", fontsize=10)
         if self.lines_:
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return self

@@ -52,7 +52,12 @@ def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str
     """
     import matplotlib.pyplot as plt
 
-    out_dir = Path(out_dir) if out_dir else run.path / "charts"
+    if out_dir is None:
+        home = getattr(run, "path", None) or getattr(run, "run_dir", None)
+        if home is None:
+            raise ValueError("write_charts: this run is not stored; pass out_dir")
+        out_dir = Path(home) / "charts"
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, draw in run_charts(run, reference_policy=reference_policy, every_version=every_version):
