@@ -17,8 +17,7 @@ from harness import RunOptions, run_benchmark
 from harness.classifiers.base import Classifier, Taxonomy
 from harness.classifiers.hosted import GuardLLM, HttpOptions
 from harness.policies import Policy, is_violation
-from harness.scoring import (SYSTEM_KINDS, clause_table, flip_set, follow_table, follow_tests, stale_penalty,
-                             system_kind)
+from harness.scoring import SYSTEM_KINDS, clause_table, flip_set, follow_table, follow_tests, stale_penalty, system_kind
 from harness.suites import Example, Suite
 from tests.fakes import FakeOpenAIServer
 

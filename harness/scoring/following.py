@@ -12,7 +12,8 @@ category, the examples whose truth flips. On them:
   every metric, on the flips and on all rows).
 - **paired tests** between systems on the same flips (:func:`follow_tests`), and **clause
   attribution**: per changed topic, with the policy quotes before and after, the flips it causes
-  and each system's accuracy on them before and after (:func:`clause_table`).
+  and each system's accuracy on them before and after (:func:`clause_table`), in words by
+  :func:`describe_clauses`.
 
 Three kinds of system (:func:`system_kind`): *policy-conditioned* (it reads the version: its
 predictions are bound to one version each), *projected* (topic- or crosswalk-level scores the
@@ -29,9 +30,10 @@ rows on which it failed, are left out; a rate over no cell is NaN (never 0). Int
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,7 @@ import pandas as pd
 from harness import metrics
 from harness.policies import Policy
 from harness.scoring._view import ScoredView, display_name
-from harness.scoring.flips import FlipSet, as_policy, flip_set
+from harness.scoring.flips import FlipSet, flip_set
 
 if TYPE_CHECKING:
     from harness.runner.predict import Predictions
@@ -484,7 +486,7 @@ def clause_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: s
         One row per (changed topic, system): the topic's columns of
         :meth:`~harness.scoring.flips.FlipSet.topic_table` (verdict, category and policy quote
         before and after, ``effect``, ``n_tightened``, ``n_relaxed``, ``n_examples``), then
-        ``classifier``, ``system_kind``, ``n`` (the topic's flipped cells the system covers and
+        ``policy_a``, ``policy_b``, ``classifier``, ``system_kind``, ``n`` (the topic's flipped cells the system covers and
         scored), ``follow_rate`` with ``_low`` / ``_high`` (right under ``b``), ``accuracy_a``
         (right under ``a``, with its ``a`` predictions) and ``change = follow_rate - accuracy_a``.
         NaN where the topic flips no cell the system scores.
@@ -520,9 +522,54 @@ def clause_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: s
             if da is not None:
                 ra_, ca_ = _cells(st, masks, da, db)
                 acc_a = float(_right(st, da, ra_, ca_, f.truth_a).mean()) if ra_.size else np.nan
-            out.append({**t, "classifier": sys.name, "system_kind": sys.kind, "n": n, "follow_rate": v,
+            out.append({**t, "policy_a": f.a.id, "policy_b": f.b.id, "classifier": sys.name,
+                        "system_kind": sys.kind, "n": n, "follow_rate": v,
                         "follow_rate_low": lo, "follow_rate_high": hi, "accuracy_a": acc_a,
                         "change": v - acc_a})
     return pd.DataFrame(out, columns=list(topics.columns) + [
-        "classifier", "system_kind", "n", "follow_rate", "follow_rate_low", "follow_rate_high", "accuracy_a",
+        "policy_a", "policy_b", "classifier", "system_kind", "n", "follow_rate", "follow_rate_low", "follow_rate_high", "accuracy_a",
         "change"])
+
+
+def _pct(v: float) -> str:
+    return "—" if v != v else f"{100 * v:.0f}%"
+
+
+def _verb(t: dict[str, Any]) -> str:
+    """What version ``b`` did to a topic, in words."""
+    if t["effect"] == "moved":
+        return f"moved {{}} from {t['before_category']} to {t['after_category']}"
+    after = {"allowed": "allowed", "not_mentioned": "no longer mentions", "restricted": "restricted",
+             "disallowed": "disallowed"}.get(t["after_verdict"], t["after_verdict"])
+    return f"{after} {{}}"
+
+
+def describe_clauses(table: pd.DataFrame, *, min_examples: int = 1) -> list[str]:
+    """One sentence per changed topic of a :func:`clause_table`: what version ``b`` did, how many
+    examples it flipped, and each system's follow rate with its interval (``—`` when undefined).
+
+    Topics that flip fewer than ``min_examples`` examples are left out.
+
+    Examples
+    --------
+    >>> rows = [dict(topic="dating_apps", effect="relaxed", before_category="adult", after_category=None,
+    ...              after_verdict="not_mentioned", n_examples=31, classifier=c, n=31, follow_rate=v,
+    ...              follow_rate_low=lo, follow_rate_high=hi, policy_b="2024-01-10")
+    ...         for c, v, lo, hi in [("keyword-rules", 0.0, 0.0, 0.0), ("zeroshot", 0.58, 0.41, 0.73)]]
+    >>> describe_clauses(pd.DataFrame(rows))
+    ['2024-01-10 no longer mentions dating_apps: 31 examples flipped; keyword-rules followed 0% [0, 0], zeroshot 58% [41, 73]']
+    """
+    out = []
+    for topic, part in table.groupby("topic", sort=False):
+        first = part.iloc[0].to_dict()
+        if int(first["n_examples"]) < min_examples:
+            continue
+        systems_ = []
+        for i, r in enumerate(part.to_dict("records")):
+            v = r["follow_rate"]
+            ci = "" if v != v else f" [{100 * r['follow_rate_low']:.0f}, {100 * r['follow_rate_high']:.0f}]"
+            systems_.append(f"{r['classifier']}{' followed' if i == 0 else ''} {_pct(v)}{ci}")
+        head = _verb(first).format(topic)
+        out.append(f"{first.get('policy_b', '')} {head}: {int(first['n_examples'])} examples flipped; "
+                   + ", ".join(systems_))
+    return out
