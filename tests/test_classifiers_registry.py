@@ -171,26 +171,6 @@ def test_importing_the_package_does_not_import_heavy_dependencies():
     assert out.stdout.strip() == "[]"
 
 
-_DOC_MODULES = ["harness.classifiers.registry", "harness.classifiers.rules._normalize",
-                "harness.classifiers.rules.pack", "harness.classifiers.rules.keyword",
-                "harness.classifiers.rules.pii", "harness.classifiers.rules.profanity",
-                "harness.classifiers.models._linear", "harness.classifiers.models._data",
-                "harness.classifiers.models._embed", "harness.classifiers.models.zeroshot"]
-
-
-@pytest.mark.parametrize("module", _DOC_MODULES)
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    from harness.classifiers.models import _embed
-
-    if module.endswith(("_embed", "zeroshot")) and not _embed.available()[0]:
-        pytest.skip(_embed.available()[1])
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0, result
-
-
 def test_every_lazy_builtin_target_resolves_to_a_classifier_of_that_name():
     for name, target in registry.BUILTIN_TARGETS.items():
         cls = registry._materialise(target)

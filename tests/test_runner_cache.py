@@ -103,9 +103,10 @@ def test_committed_batches_survive_a_crash(tmp_path):
     assert p.n_reused == 6 and p.n_computed == 3
 
 
-def test_text_hash_stable():
-    assert text_hash("abc") == text_hash("abc") != text_hash("abd")
-    assert len(text_hash("x")) == 32
+def test_text_hash_is_the_pinned_cache_key_format():
+    # sha256 of the raw UTF-8 text, first 32 hex characters: changing it orphans every cache
+    assert text_hash("abc") == "ba7816bf8f01cfea414140de5dae2223"
+    assert len({text_hash("abc"), text_hash("abc "), text_hash("ABC"), text_hash("abd")}) == 4
 
 
 def test_failed_items_are_not_cached_and_only_they_are_retried(tmp_path):
@@ -248,6 +249,7 @@ def test_a_cache_shard_with_a_bad_score_is_an_error_naming_classifier_shard_and_
         run_classifier(clf, texts, PredictionCache(tmp_path, cache.key), latency_sample=0)
     msg = str(err.value)
     assert "'counting'" in msg and str(shard) in msg and "'text 4'" in msg and "example 4" in msg and what in msg
+    assert "label 'a'" in msg
     assert "--no-cache" in msg and err.value.exit_code == 2 and clf.seen == []
     # --no-cache does not read the shard, so it recomputes (and the good rows of other runs stay usable)
     p = run_classifier(Counting(), texts, PredictionCache(tmp_path, cache.key, read=False), latency_sample=0)
