@@ -11,11 +11,6 @@ the request's bearer token in the headers ``openai-model``, ``openai-version``, 
 ``x-request-id``, and every ``{KEY}`` in a response body (a ``reported_model``, a
 ``system_fingerprint``, a chat answer, a fault's body) is replaced by the token.
 
-Echo mode (``echo_key = True``, to check keys are redacted everywhere): every response carries
-the request's bearer token in the headers ``openai-model``, ``openai-version``, ``x-model`` and
-``x-request-id``, and every ``{KEY}`` in a response body (a ``reported_model``, a
-``system_fingerprint``, a chat answer, a fault's body) is replaced by the token.
-
 Usage::
 
     with FakeOpenAIServer() as srv:
@@ -99,7 +94,6 @@ class FakeOpenAIServer:
         self.policy_guard: dict[str, str] = {}
         self.reject_params: set[str] = set()
         self.send_logprobs = True
-        self.echo_key = False
         self.echo_key = False
         self.reported_model = reported_model
         self.system_fingerprint = system_fingerprint
@@ -217,11 +211,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: str | bytes, *, content_type: str = "application/json",
               headers: dict[str, str] | None = None) -> None:
-        if self.fake.echo_key:  # put the caller's key in every header and body field we can
-            key = str(self.headers.get("Authorization") or "").removeprefix("Bearer ")
-            payload = (payload.decode() if isinstance(payload, bytes) else payload).replace("{KEY}", key)
-            headers = {**(headers or {}), **{h: key for h in ("openai-model", "openai-version", "x-model",
-                                                              "x-request-id")}}
         if self.fake.echo_key:  # put the caller's key in every header and body field we can
             key = str(self.headers.get("Authorization") or "").removeprefix("Bearer ")
             payload = (payload.decode() if isinstance(payload, bytes) else payload).replace("{KEY}", key)
