@@ -40,14 +40,17 @@ from harness.errors import ClassifierError
 class InvalidCachedScores(ClassifierError):
     """A committed row holds a score that is NaN, infinite or outside [0, 1].
 
-    ``shard`` is the file, ``text_hash`` the row's text hash, ``detail`` what is wrong.
+    ``shard`` is the file, ``text_hash`` the row's text hash, ``label_index`` the position of the
+    bad score in the row, ``value`` the score and ``reason`` what is wrong with it.
     """
 
-    def __init__(self, message: str, *, shard: Path, text_hash: str, detail: str):
+    def __init__(self, message: str, *, shard: Path, text_hash: str, label_index: int, value: float, reason: str):
         super().__init__(message)
         self.shard = shard
         self.text_hash = text_hash
-        self.detail = detail
+        self.label_index = label_index
+        self.value = value
+        self.reason = reason
 
 
 def text_hash(text: str) -> str:
@@ -137,12 +140,11 @@ class PredictionCache:
             return
         j = int(np.flatnonzero(bad)[0])
         value = float(scores[j])
-        detail = (f"the score {value!r} for label #{j}, which is "
-                  + ("not a finite number" if not finite[j] else "outside [0, 1]"))
+        reason = "not a finite number" if not finite[j] else "outside [0, 1]"
         raise InvalidCachedScores(
-            f"prediction cache shard {shard}: the row for text hash {h} holds {detail} (cache key "
-            f"{self.key!r}); delete that shard, or run with --no-cache, to compute it again",
-            shard=shard, text_hash=h, detail=detail)
+            f"prediction cache shard {shard}: the row for text hash {h} holds the score {value!r} for label "
+            f"#{j}, which is {reason} (cache key {self.key!r}); delete that shard, or run with --no-cache, "
+            "to compute it again", shard=shard, text_hash=h, label_index=j, value=value, reason=reason)
 
     def commit(
         self,

@@ -374,10 +374,13 @@ def run_classifier(
     except InvalidCachedScores as exc:  # name the classifier and the example, not only the shard
         i = next((k for k, t in enumerate(texts) if text_hash(t) == exc.text_hash), None)
         example = f"example {i} of the run ({str(texts[i])[:80]!r})" if i is not None else "an example"
+        labels = list(getattr(clf, "labels", ()))
+        label = repr(str(labels[exc.label_index])) if exc.label_index < len(labels) else f"#{exc.label_index}"
         raise InvalidCachedScores(
-            f"classifier {_name(clf)!r}: the cached prediction for {example} in shard {exc.shard} holds "
-            f"{exc.detail}; delete that shard, or run with --no-cache, to compute it again",
-            shard=exc.shard, text_hash=exc.text_hash, detail=exc.detail) from None
+            f"classifier {_name(clf)!r}: the cached prediction for {example} in shard {exc.shard} holds the "
+            f"score {exc.value!r} for label {label}, which is {exc.reason}; delete that shard, or run with "
+            "--no-cache, to compute it again", shard=exc.shard, text_hash=exc.text_hash,
+            label_index=exc.label_index, value=exc.value, reason=exc.reason) from None
     if on_batch and p.n_reused:
         on_batch(p.occurrences(h for h in p.first_of if h in p.rows))
     results = compute(p.work) if compute else _compute_here(clf, p.work)
