@@ -235,3 +235,16 @@ def test_ctrl_c_stops_a_hosted_run_within_5_s_while_the_endpoint_hangs(tmp_path,
     assert proc.returncode == 130, stderr
     assert took < 5, f"exited {took:.1f} s after SIGINT"
     assert "interrupted" in stderr and "Traceback" not in stderr
+
+
+def test_a_bad_key_stops_the_run_before_any_classifier_predicts(guard_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abc123\n")
+    cache = tmp_path / "cache"
+    result = CliRunner().invoke(app, [*SMOKE, "-c", "keyword-rules", "-c", "openai-moderation",
+                                      "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and "OPENAI_API_KEY" in result.output, result.output
+    assert not list(cache.rglob("shard-*.parquet"))  # keyword-rules, listed first, never ran
+    assert guard_env.requests == []
+    with pytest.raises(InputError) as err:
+        OpenAIModeration(base_url=guard_env.base_url)
+    assert [p.field for p in err.value.problems] == ["OPENAI_API_KEY"]

@@ -92,6 +92,7 @@ class HostedClassifier(Classifier):
         e = self.env
         self.model = model or (os.environ.get(e.model) if e.model else None) or e.default_model
         self.base_url = (base_url or os.environ.get(e.base_url) or e.default_base_url or "").rstrip("/")
+        check_key(e.api_key)  # a key no header can carry: a configuration error now, before anything runs
         self.options = (options if options is not None else HttpOptions.from_env()).with_overrides(
             concurrency=concurrency, read_timeout=timeout, max_attempts=max_attempts, deadline=deadline)
         #: The run's deadline: starts now, shared with the copies made by ``for_policy``.
