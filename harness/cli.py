@@ -15,9 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import PolicyBenchError
-from harness.options import (DEFAULT_SUITE, ENV_DEADLINE, ENV_MAX_ATTEMPTS, ENV_TIMEOUT, EXECUTORS, SPLITS,
-                             RequestOptions, RunOptions)
-from harness.policies.model import REFERENCE_VERSION, RESTRICTED_AS
+from harness.options import DEFAULT_SUITE, ENV_DEADLINE, ENV_MAX_ATTEMPTS, ENV_TIMEOUT, RequestOptions, RunOptions
+from harness.policies.model import REFERENCE_VERSION
 
 _D = RunOptions()  # the run defaults, defined once in harness.options
 _R = RequestOptions()  # the hosted request defaults, likewise
@@ -40,10 +39,11 @@ _PIPE_WIDTH = 10_000
 out = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH, soft_wrap=not sys.stdout.isatty())
 err = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH, soft_wrap=not sys.stderr.isatty())
 
-#: Options that take one of a few values are choices (listed in --help, checked before anything runs).
-SplitChoice = Literal[(*SPLITS, "all")]
-RestrictedChoice = Literal[RESTRICTED_AS]
-ExecutorChoice = Literal[EXECUTORS]
+#: Options that take one of a few values are choices (listed in --help, checked before anything runs);
+#: the values are harness.options.SPLITS (+ "all"), EXECUTORS and RESTRICTED_AS (a test holds them equal).
+SplitChoice = Literal["train", "dev", "test", "all"]
+RestrictedChoice = Literal["violation", "allowed"]
+ExecutorChoice = Literal["local", "dask"]
 #: The metrics a paired test runs on (as harness.results.store.TEST_METRICS; a test holds them equal).
 TestMetricChoice = Literal["precision", "recall", "f1", "fpr", "average_precision", "roc_auc"]
 

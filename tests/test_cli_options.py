@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness import RunOptions
 from harness.cli import app
 from harness.errors import InputError
-from harness import RunOptions
 
 
 @pytest.mark.parametrize("args, field", [
@@ -43,6 +43,15 @@ def test_options_with_a_few_values_are_choices_named_in_help_and_errors(option, 
     assert all(f"'{a}'" in res.output for a in allowed), res.output  # the message lists what is allowed
     helptext = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"}).output
     assert "|".join(allowed) in helptext
+
+
+def test_the_cli_choices_are_the_librarys_values():
+    from harness.cli import ExecutorChoice, RestrictedChoice, SplitChoice
+    from harness.options import EXECUTORS, SPLITS
+    from harness.policies.model import RESTRICTED_AS
+
+    assert SplitChoice.__args__ == (*SPLITS, "all")
+    assert RestrictedChoice.__args__ == RESTRICTED_AS and ExecutorChoice.__args__ == EXECUTORS
 
 
 def test_version_option_prints_the_installed_version():

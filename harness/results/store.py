@@ -15,8 +15,9 @@ As inspect_ai's ``evals_df`` over its logs: the folders are the store, these are
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

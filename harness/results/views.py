@@ -12,7 +12,7 @@ compact notebook display. One implementation shared by :class:`~harness.results.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -98,14 +98,21 @@ class RunViews:
     ``metrics``, ``latency``, ``predictions``, ``policies`` and ``options``.
     """
 
-    run_id: str
     metrics: pd.DataFrame
     latency: pd.DataFrame
-    suite: Any
-    predictions: list[Any]
-    policies: list[Policy]
-    options: Any
     record: Any
+
+    if TYPE_CHECKING:  # fields of RunResult, properties of StoredRun
+        @property
+        def run_id(self) -> str: ...
+        @property
+        def suite(self) -> Any: ...
+        @property
+        def predictions(self) -> list[Any]: ...
+        @property
+        def policies(self) -> list[Policy]: ...
+        @property
+        def options(self) -> Any: ...
 
     # ------------------------------------------------------------------ summary
     def summary(self) -> pd.DataFrame:
