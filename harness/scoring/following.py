@@ -22,16 +22,22 @@ dependence: its decisions cannot follow a change).
 
 The unit of every rate is a scored (example, category) cell, decided at the run's threshold
 (``score >= threshold`` flags). Cells in a category the system does not cover under ``b``, and
-rows on which it failed, are left out; a rate over no cell is NaN (never 0). Intervals are
-:func:`harness.metrics.bootstrap_ci` percentile intervals (a rate is the recall of the
-"decided right" indicator) and tests :func:`harness.metrics.paired_bootstrap`, with the run's
-``n_resamples``, ``confidence`` and ``seed``.
+rows on which it failed, are left out; a rate over no cell is NaN (never 0).
+
+Intervals and paired tests use the Poisson bootstrap of :mod:`harness.metrics` (its
+:func:`~harness.metrics.resample_weights`: the same resamples for every system, category and
+set, with the run's ``n_resamples``, ``confidence`` and ``seed``) with the *example* as the unit,
+so the cells one example has in several categories are drawn together; a resample that draws no
+cell of a set is left out (not counted as a rate of 0), and the p-value is that of
+:func:`~harness.metrics.paired_bootstrap`. The kernel metrics of :func:`stale_penalty`
+(precision, recall, ...) come from :func:`~harness.metrics.paired_bootstrap` on the cells.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -165,23 +171,59 @@ class _Setup:
             db.covered = db.covered | da.covered
         return db, da
 
-    def rate(self, correct: np.ndarray) -> tuple[int, float, float, float]:
-        """``(n, share, low, high)`` of True in ``correct`` (NaN over no cell)."""
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """(n_resamples, n_examples) float32: the Poisson(1) weight of every example in every
+        resample, as :func:`harness.metrics.resample_weights` gives them (the kernels' bootstrap)."""
+        n = len(self.flips.ids)
+        return metrics.resample_weights(self.seed, self.n_resamples, n).astype(np.float32)
+
+    def _resampled(self, rows: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per resample, the weighted cell count and the weighted sum of each of ``values``: the
+        example is the unit (its cells are drawn together), so pooled categories stay paired."""
+        W = self.weights
+        uniq, inv = np.unique(rows, return_inverse=True)
+        if 4 * uniq.size < W.shape[1]:  # a small set: gather its columns; else use all (no copy)
+            W, m = W[:, uniq], uniq.size
+        else:
+            inv, m = rows, W.shape[1]
+        k = np.bincount(inv, minlength=m).astype(np.float32)
+        return (W @ k, *(W @ np.bincount(inv, weights=v.astype(np.float64), minlength=m).astype(np.float32)
+                         for v in values))
+
+    def _interval(self, values: np.ndarray) -> tuple[float, float]:
+        alpha = 1.0 - self.confidence
+        if not np.isfinite(values).any():
+            return np.nan, np.nan
+        low, high = np.nanpercentile(values, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+        return float(low), float(high)
+
+    def rate(self, rows: np.ndarray, correct: np.ndarray) -> tuple[int, float, float, float]:
+        """``(n, share, low, high)`` of True in ``correct`` over the cells of examples ``rows``
+        (NaN over no cell). A resample that draws none of the cells is left out of the interval."""
         n = int(correct.size)
         if n == 0:
             return 0, np.nan, np.nan, np.nan
-        ci = metrics.bootstrap_ci("recall", np.ones(n, np.uint8), correct.astype(np.float32),
-                                  n_resamples=self.n_resamples, confidence=self.confidence, seed=self.seed)
-        return n, float(ci.estimate), float(ci.low), float(ci.high)
+        den, num = self._resampled(rows, correct)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(den > 0, num / den, np.nan)
+        return (n, float(correct.mean()), *self._interval(values))
 
-    def paired(self, c1: np.ndarray, c2: np.ndarray) -> tuple[float, float, float, float]:
-        """``(diff, low, high, p)`` of share(c1) - share(c2) on the same cells (NaN over none)."""
+    def paired(self, rows: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> tuple[float, float, float, float]:
+        """``(diff, low, high, p)`` of share(c1) - share(c2) on the same cells, on the same resamples
+        (NaN over none); ``p`` is :func:`harness.metrics.paired_bootstrap`'s two-sided p-value."""
         if c1.size == 0:
             return np.nan, np.nan, np.nan, np.nan
-        r = metrics.paired_bootstrap("recall", np.ones(c1.size, np.uint8), c1.astype(np.float32),
-                                     c2.astype(np.float32), n_resamples=self.n_resamples,
-                                     confidence=self.confidence, seed=self.seed)
-        return float(r.diff), float(r.low), float(r.high), float(r.p_value)
+        den, num = self._resampled(rows, c1.astype(np.float64) - c2.astype(np.float64))
+        valid = den > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.where(valid, num / den, np.nan)
+        n_valid = int(valid.sum())
+        if n_valid == 0:
+            return float(c1.mean() - c2.mean()), np.nan, np.nan, np.nan
+        below, above = int((d[valid] <= 0).sum()), int((d[valid] >= 0).sum())
+        p = min(1.0, 2.0 * min(1 + below, 1 + above) / (1 + n_valid))
+        return (float(c1.mean() - c2.mean()), *self._interval(d), p)
 
 
 def _setup(run: Any, a: str | Policy, b: str | Policy, restricted_as: str | None, threshold: float | None,
@@ -298,14 +340,14 @@ def follow_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: s
             }
             for kind in ("tightened", "relaxed", "flipped"):
                 rr, cc = _cells(st, _set_masks(st, kind, cols), db)
-                n, v, lo, hi = st.rate(_right(st, db, rr, cc, f.truth_b))
+                n, v, lo, hi = st.rate(rr, _right(st, db, rr, cc, f.truth_b))
                 r.update({f"n_{kind}": n, f"follow_{kind}": v, f"follow_{kind}_low": lo, f"follow_{kind}_high": hi})
             rr, cc = _cells(st, _set_masks(st, "stable", cols), db)
-            n, v, lo, hi = st.rate(_right(st, db, rr, cc, f.truth_b))
+            n, v, lo, hi = st.rate(rr, _right(st, db, rr, cc, f.truth_b))
             r.update({"n_stable": n, "stable_accuracy": v, "stable_accuracy_low": lo, "stable_accuracy_high": hi})
             if da is not None:
                 rr, cc = _cells(st, _set_masks(st, "flipped", cols), da, db)
-                _, v, lo, hi = st.rate(_right(st, da, rr, cc, f.truth_a))
+                _, v, lo, hi = st.rate(rr, _right(st, da, rr, cc, f.truth_a))
             else:
                 v = lo = hi = np.nan
             r.update({"accuracy_a": v, "accuracy_a_low": lo, "accuracy_a_high": hi})
@@ -316,7 +358,7 @@ def follow_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: s
                 fresh_right = _right(st, db, rr, cc, f.truth_b)
                 stale_right = _right(st, stale, rr, cc, f.truth_b)
                 if rr.size:
-                    d, lo, hi, p = st.paired(fresh_right, stale_right)
+                    d, lo, hi, p = st.paired(rr, fresh_right, stale_right)
                     stale_cols.update(stale_follow=float(stale_right.mean()), stale_penalty=d,
                                       stale_penalty_low=lo, stale_penalty_high=hi, stale_penalty_p=p)
             r.update(stale_cols)
@@ -369,7 +411,7 @@ def follow_tests(run: Any, a: str | Policy, b: str | Policy, *, kind: str = "fli
             rr, cc = _cells(st, masks, d1, d2)
             c1 = _right(st, d1, rr, cc, st.flips.truth_b)
             c2 = _right(st, d2, rr, cc, st.flips.truth_b)
-            diff, lo, hi, p = st.paired(c1, c2)
+            diff, lo, hi, p = st.paired(rr, c1, c2)
             out.append({"policy_a": st.flips.a.id, "policy_b": st.flips.b.id, "set": kind, "category": cat,
                         "system_1": s1.name, "system_2": s2.name, "n": int(rr.size),
                         "rate_1": float(c1.mean()) if rr.size else np.nan,
@@ -439,39 +481,68 @@ def stale_penalty(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: 
         if sys.kind != "policy-conditioned" or sys.under_a is None or sys.under_a is sys.under_b:
             continue
         fresh, stale = st.decisions(sys.under_b, "b"), st.decisions(sys.under_a, "b")
+        # every scored row, all categories at once (a column's numbers do not depend on the others)
+        rows_all = np.flatnonzero(f.scored & fresh.valid & stale.valid)
+        both = np.flatnonzero(fresh.covered & stale.covered)
+        block = _penalties(st, rows_all, *(x[np.ix_(rows_all, both)] for x in (f.truth_b, fresh.scores, stale.scores)))
+        per_column = {int(j): {m: block[m][t] for m in PENALTY_METRICS} for t, j in enumerate(both)}
         for cat, cols in _groups(st):
             for rows_kind in ("flipped", "all"):
-                masks = (_set_masks(st, "flipped", cols) if rows_kind == "flipped"
-                         else {j: f.scored for j in cols})
-                rr, cc = _cells(st, masks, fresh, stale)
-                y = f.truth_b[rr, cc].astype(np.uint8)
-                s1, s2 = fresh.scores[rr, cc], stale.scores[rr, cc]
+                if rows_kind == "all" and len(cols) == 1:
+                    res = per_column.get(cols[0], dict.fromkeys(PENALTY_METRICS))
+                    n = rows_all.size if cols[0] in per_column else 0
+                else:
+                    masks = (_set_masks(st, "flipped", cols) if rows_kind == "flipped"
+                             else {j: f.scored for j in cols})
+                    rr, cc = _cells(st, masks, fresh, stale)
+                    one = _penalties(st, rr, *(x[rr, cc][:, None] for x in (f.truth_b, fresh.scores, stale.scores)))
+                    res, n = {m: one[m][0] for m in PENALTY_METRICS}, rr.size
                 for m in PENALTY_METRICS:
                     rec = {"classifier": sys.name, "policy_a": f.a.id, "policy_b": f.b.id, "category": cat,
-                           "rows": rows_kind, "metric": m, "n": int(rr.size), "fresh": np.nan, "stale": np.nan,
+                           "rows": rows_kind, "metric": m, "n": int(n), "fresh": np.nan, "stale": np.nan,
                            "penalty": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan}
-                    if not _defined(m, y, s1, s2, st.threshold):
-                        out.append(rec)
-                        continue
-                    if m == "accuracy":
-                        c1, c2 = (s1 >= st.threshold) == y.astype(bool), (s2 >= st.threshold) == y.astype(bool)
-                        d, lo, hi, p = st.paired(c1, c2)
-                        rec.update(fresh=float(c1.mean()), stale=float(c2.mean()))
-                    else:
-                        r = metrics.paired_bootstrap(m, y, s1, s2, n_resamples=st.n_resamples,
-                                                     confidence=st.confidence, seed=st.seed, threshold=st.threshold)
-                        d, lo, hi, p = float(r.diff), float(r.low), float(r.high), float(r.p_value)
-                        rec.update(fresh=_point(m, y, s1, st.threshold), stale=_point(m, y, s2, st.threshold))
-                    rec.update(penalty=d, low=lo, high=hi, p_value=p)
+                    if res[m] is not None:
+                        rec.update(zip(("fresh", "stale", "penalty", "low", "high", "p_value"), res[m]))
                     out.append(rec)
     return pd.DataFrame(out, columns=["classifier", "policy_a", "policy_b", "category", "rows", "metric", "n",
                                       "fresh", "stale", "penalty", "low", "high", "p_value"])
 
 
-def _point(metric: str, y: np.ndarray, s: np.ndarray, threshold: float) -> float:
+def _points(metric: str, y: np.ndarray, s: np.ndarray, threshold: float) -> np.ndarray:
+    """``metric`` of each column of ``y`` / ``s`` (n, c)."""
     if metric in ("average_precision", "roc_auc"):
-        return float(getattr(metrics.ranking_metrics(y, s), metric))
-    return float(getattr(metrics.precision_recall_f1(y, s, threshold=threshold), metric))
+        return np.asarray(getattr(metrics.ranking_metrics(y, s), metric), dtype=float).reshape(-1)
+    return np.asarray(getattr(metrics.precision_recall_f1(y, s, threshold=threshold), metric), dtype=float).reshape(-1)
+
+
+def _penalties(st: _Setup, rows: np.ndarray, y: np.ndarray, s1: np.ndarray,
+               s2: np.ndarray) -> dict[str, list[tuple[float, ...] | None]]:
+    """Per metric, per column of the cells ``y`` (truth under ``b``), ``s1`` (fresh) and ``s2``
+    (stale), all (n, c) over the examples ``rows``: ``(fresh, stale, penalty, low, high, p)``, or
+    None where the metric is undefined."""
+    n, c = y.shape
+    out: dict[str, list[tuple[float, ...] | None]] = {m: [None] * c for m in PENALTY_METRICS}
+    if n == 0 or c == 0:
+        return out
+    y = np.ascontiguousarray(y, dtype=np.uint8)
+    right1, right2 = (s1 >= st.threshold) == y.astype(bool), (s2 >= st.threshold) == y.astype(bool)
+    for m in PENALTY_METRICS:
+        cols = [j for j in range(c) if _defined(m, y[:, j], s1[:, j], s2[:, j], st.threshold)]
+        if not cols:
+            continue
+        if m == "accuracy":
+            for j in cols:
+                d, lo, hi, p = st.paired(rows, right1[:, j], right2[:, j])
+                out[m][j] = (float(right1[:, j].mean()), float(right2[:, j].mean()), d, lo, hi, p)
+            continue
+        yy, a1, a2 = (np.ascontiguousarray(x[:, cols]) for x in (y, s1, s2))
+        r = metrics.paired_bootstrap(m, yy, a1, a2, n_resamples=st.n_resamples, confidence=st.confidence,
+                                     seed=st.seed, threshold=st.threshold)
+        p1, p2 = _points(m, yy, a1, st.threshold), _points(m, yy, a2, st.threshold)
+        diff, low, high, pv = (np.asarray(v, dtype=float).reshape(-1) for v in (r.diff, r.low, r.high, r.p_value))
+        for t, j in enumerate(cols):
+            out[m][j] = (float(p1[t]), float(p2[t]), float(diff[t]), float(low[t]), float(high[t]), float(pv[t]))
+    return out
 
 
 def clause_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: str | None = None,
@@ -517,7 +588,7 @@ def clause_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: s
                  if t["topic"] in f.by_category[c].topics}
         for sys, db, da in decs:
             rr, cc = _cells(st, masks, db)
-            n, v, lo, hi = st.rate(_right(st, db, rr, cc, f.truth_b))
+            n, v, lo, hi = st.rate(rr, _right(st, db, rr, cc, f.truth_b))
             acc_a = np.nan
             if da is not None:
                 ra_, ca_ = _cells(st, masks, da, db)
@@ -531,10 +602,6 @@ def clause_table(run: Any, a: str | Policy, b: str | Policy, *, restricted_as: s
         "change"])
 
 
-def _pct(v: float) -> str:
-    return "—" if v != v else f"{100 * v:.0f}%"
-
-
 def _verb(t: dict[str, Any]) -> str:
     """What version ``b`` did to a topic, in words."""
     if t["effect"] == "moved":
@@ -546,7 +613,8 @@ def _verb(t: dict[str, Any]) -> str:
 
 def describe_clauses(table: pd.DataFrame, *, min_examples: int = 1) -> list[str]:
     """One sentence per changed topic of a :func:`clause_table`: what version ``b`` did, how many
-    examples it flipped, and each system's follow rate with its interval (``—`` when undefined).
+    examples it flipped, and the follow rate of each system that decides some of them, with its
+    interval.
 
     Topics that flip fewer than ``min_examples`` examples are left out.
 
@@ -565,10 +633,12 @@ def describe_clauses(table: pd.DataFrame, *, min_examples: int = 1) -> list[str]
         if int(first["n_examples"]) < min_examples:
             continue
         systems_ = []
-        for i, r in enumerate(part.to_dict("records")):
+        for r in part.to_dict("records"):
             v = r["follow_rate"]
-            ci = "" if v != v else f" [{100 * r['follow_rate_low']:.0f}, {100 * r['follow_rate_high']:.0f}]"
-            systems_.append(f"{r['classifier']}{' followed' if i == 0 else ''} {_pct(v)}{ci}")
+            if v != v:  # the system decides none of the topic's cells
+                continue
+            ci = f" [{100 * r['follow_rate_low']:.0f}, {100 * r['follow_rate_high']:.0f}]"
+            systems_.append(f"{r['classifier']}{'' if systems_ else ' followed'} {100 * v:.0f}%{ci}")
         head = _verb(first).format(topic)
         out.append(f"{first.get('policy_b', '')} {head}: {int(first['n_examples'])} examples flipped; "
                    + ", ".join(systems_))
