@@ -361,3 +361,21 @@ def test_a_stored_run_gives_the_same_tables_as_the_run_in_memory(tmp_path):
     for fn in (follow_table, clause_table, stale_penalty, follow_tests):
         pd.testing.assert_frame_equal(fn(stored, A, B), fn(res, A, B))
     assert _row(follow_table(stored, A, B), classifier="reader", category="all")["stale_penalty"] == 1.0
+
+
+def test_clause_sentences(tiny_run):
+    from harness.scoring import describe_clauses
+
+    lines = describe_clauses(clause_table(tiny_run, A, B))
+    assert lines[0] == (f"{B} moved market_manipulation from economic_harm to illegal: 1 examples flipped; "
+                        "topic-model followed 100% [100, 100], fixed-a 0% [0, 0], reader 100% [100, 100]")
+    assert lines[1].startswith(f"{B} allowed dating_apps: 3 examples flipped; topic-model followed 100%")
+    assert lines[2].startswith(f"{B} disallowed payday_lending: 2 examples flipped; topic-model followed 50% [")
+    assert len(lines) == 3 and describe_clauses(clause_table(tiny_run, A, B), min_examples=3) == [lines[1]]
+
+
+def test_cli_policies_diff_with_an_unknown_suite_exits_2():
+    from harness.cli import app
+
+    res = CliRunner().invoke(app, ["policies", "diff", "2023-02-15", "2024-01-10", "--suite", "no-such-suite"])
+    assert res.exit_code == 2 and "no-such-suite" in res.output
