@@ -35,8 +35,9 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -196,7 +197,7 @@ class ImportedPredictions(Classifier):
 
     @classmethod
     def from_scores(cls, system: str, scores: Mapping[str, Sequence[float]], *, labels: Sequence[str],
-                    taxonomy: str, meta: Mapping[str, Any] | None = None) -> "ImportedPredictions":
+                    taxonomy: str, meta: Mapping[str, Any] | None = None) -> ImportedPredictions:
         """An imported system held in memory: ``scores`` maps each text to its scores per label."""
         self = cls.__new__(cls)
         self.system = system_name(system)

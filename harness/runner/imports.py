@@ -37,18 +37,26 @@ import io
 import json
 import math
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness._io import atomic_dir, write_json
-from harness.classifiers.imported import (CROSSWALK_FILE, IMPORT_FORMAT_VERSION, META_FILE, SCORES_FILE,
-                                          ImportedPredictions, imports_dir, system_name)
+from harness.classifiers.imported import (
+    CROSSWALK_FILE,
+    IMPORT_FORMAT_VERSION,
+    META_FILE,
+    SCORES_FILE,
+    ImportedPredictions,
+    imports_dir,
+    system_name,
+)
 from harness.errors import InputError, Problem
 from harness.paths import cache_dir
 from harness.runner.cache import PredictionCache, classifier_key, text_hash
@@ -545,7 +553,7 @@ def import_predictions(
                                       "split": split},
         "n_rows": len(v.ids), "n_required": v.n_required, "missing_ids": v.missing,
         "source_file": path.name, "source_format": fmt, "source_sha256": sha,
-        "imported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "provenance": prov,
+        "imported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "provenance": prov,
     }
     if labels.crosswalk_file is not None:
         meta["crosswalk_sha256"] = hashlib.sha256(labels.crosswalk_file.read_bytes()).hexdigest()
