@@ -510,3 +510,21 @@ def test_charts_and_leaderboard_of_a_run_with_an_imported_system(tmp_path, smoke
     mine = stored.metrics.query("classifier == 'imported:my-guard' and policy_version == '2023-02-15' and covered")
     for _, r in mine.dropna(subset=["f1"]).iterrows():
         assert d.values.loc[r["category"], "imported:my-guard"] == pytest.approx(r["f1"])
+
+
+def test_provenance_and_row_problems_reported_together(tmp_path, good_csv):
+    _edit_line(good_csv, 4, ",0.25,", ",1.5,")
+    r = cli_import(good_csv, "--ran-at", "last tuesday")
+    _fails(tmp_path, r, "2 problems", "field 'ran_at'", "line 4, field 'S1'")
+
+
+def test_a_damaged_import_is_listed_unavailable_and_is_exit_2_when_run(tmp_path, smoke):
+    labels, S = noisy_scores(smoke)
+    import_predictions(write_scores(tmp_path / "s.csv", smoke, labels, S), suite="smoke", name="dmg",
+                       taxonomy="llama-guard-3")
+    (tmp_path / "imports" / "dmg" / "import.json").write_text("{not json", encoding="utf-8")
+    row = {r["name"]: r for r in list_classifiers()}["imported:dmg"]
+    assert row["origin"] == "imported" and not row["available"] and "import.json" in row["unavailable_reason"]
+    r = runner.invoke(app, ["run", "--suite", "smoke", "-c", "imported:dmg", "-p", "2023-02-15",
+                            "--out", str(tmp_path / "runs")])
+    assert r.exit_code == 2 and "cannot read the import record" in r.output

@@ -344,7 +344,8 @@ def _score(value: Any, fmt: str) -> float | str:
     return v
 
 
-def _provenance(table: _Table, path: Path, flags: dict[str, str | None]) -> dict[str, Any]:
+def _provenance(table: _Table, path: Path, flags: dict[str, str | None]) -> tuple[dict[str, Any], list[Problem]]:
+    """The provenance (header, then flags) and its problems."""
     problems = []
     for k in table.provenance:
         if k not in PROVENANCE_KEYS:
@@ -363,14 +364,11 @@ def _provenance(table: _Table, path: Path, flags: dict[str, str | None]) -> dict
         try:
             datetime.fromisoformat(prov["ran_at"].replace("Z", "+00:00"))
         except ValueError:
-            source = "--ran-at" if flags.get("ran_at") is not None else str(path)
+            from_flag = flags.get("ran_at") is not None
             problems.append(Problem(f"ran_at {prov['ran_at']!r} is not an ISO 8601 date or time "
-                                    "(e.g. 2026-11-20 or 2026-11-20T14:03:00Z)", file=source,
-                                    line=None if flags.get("ran_at") is not None else table.provenance_line,
-                                    field="ran_at"))
-    if problems:
-        raise InputError(problems)
-    return prov
+                                    "(e.g. 2026-11-20 or 2026-11-20T14:03:00Z)", file=None if from_flag else str(path),
+                                    line=None if from_flag else table.provenance_line, field="ran_at"))
+    return prov, problems
 
 
 @dataclass
@@ -538,9 +536,14 @@ def import_predictions(
     if split is not None and split not in {e.split for e in s.examples}:
         raise InputError(Problem(f"suite {s.name!r} has no examples in split {split!r}", field="split"))
     table = read_scores_file(path, fmt, data)
-    prov = _provenance(table, path, {"model_id": model_id, "revision": revision, "ran_at": ran_at,
-                                     "ran_where": ran_where})
-    v = validate_rows(table, path, fmt, s, labels, split=split, allow_missing=allow_missing)
+    prov, problems = _provenance(table, path, {"model_id": model_id, "revision": revision, "ran_at": ran_at,
+                                               "ran_where": ran_where})
+    try:
+        v = validate_rows(table, path, fmt, s, labels, split=split, allow_missing=allow_missing)
+    except InputError as exc:  # every problem at once: the provenance's and the rows'
+        raise InputError(problems + exc.problems) from None
+    if problems:
+        raise InputError(problems)
     base = Path(root) if root is not None else imports_dir()
     target = base / system
     if target.exists() and not replace:
