@@ -379,3 +379,17 @@ def test_cli_policies_diff_with_an_unknown_suite_exits_2():
 
     res = CliRunner().invoke(app, ["policies", "diff", "2023-02-15", "2024-01-10", "--suite", "no-such-suite"])
     assert res.exit_code == 2 and "no-such-suite" in res.output
+
+
+def test_bad_input_is_an_input_error(smoke_run):
+    from harness.errors import InputError
+
+    with pytest.raises(InputError, match="no system of the run can be scored under '2025-10-29'") as exc:
+        follow_table(smoke_run, "2024-01-10", "2025-10-29")  # keyword-rules was bound to two other versions
+    assert exc.value.problems[0].field == "b"
+    with pytest.raises(InputError) as exc:
+        follow_table(smoke_run, "2023-02-15", "2024-01-10", threshold=1.5)
+    assert exc.value.problems[0].field == "threshold"
+    same = follow_table(smoke_run, "2024-01-10", "2024-01-10")  # no change: every flip set is empty
+    assert (same["n_flipped"] == 0).all() and same["follow_flipped"].isna().all()
+    assert same["stable_accuracy"].notna().any()

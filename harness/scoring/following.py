@@ -36,7 +36,7 @@ cell of a set is left out (not counted as a rate of 0), and the p-value is that 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,9 @@ import numpy as np
 import pandas as pd
 
 from harness import metrics
+from harness.errors import InputError, Problem
 from harness.policies import Policy
+from harness.scoring._run import ScoringOptions
 from harness.scoring._view import ScoredView, display_name
 from harness.scoring.flips import FlipSet, flip_set
 
@@ -228,17 +230,20 @@ class _Setup:
 
 def _setup(run: Any, a: str | Policy, b: str | Policy, restricted_as: str | None, threshold: float | None,
            n_resamples: int | None, confidence: float | None, seed: int | None) -> _Setup:
-    opts = run.options
-    ra = restricted_as if restricted_as is not None else opts.restricted_as
+    given = {k: v for k, v in dict(restricted_as=restricted_as, threshold=threshold, n_resamples=n_resamples,
+                                    confidence=confidence, seed=seed).items() if v is not None}
+    opts = replace(ScoringOptions.of(run.options), **given)  # validated: bad values are InputErrors
     known = list(getattr(run, "policies", []) or [])
-    flips = flip_set(run.suite, a, b, restricted_as=ra, policies=known)
+    flips = flip_set(run.suite, a, b, restricted_as=opts.restricted_as, policies=known)
+    found = systems(run.predictions, flips.a.id, flips.b.id)
+    if not found:
+        bound = sorted({p.binding for p in run.predictions if p.binding})
+        raise InputError(Problem(f"no system of the run can be scored under {flips.b.id!r}: every prediction set is "
+                                 f"bound to another version ({', '.join(bound)})", field="b"))
     return _Setup(
-        flips=flips, systems=systems(run.predictions, flips.a.id, flips.b.id),
-        view_a=ScoredView(run.suite, flips.a, ra), view_b=ScoredView(run.suite, flips.b, ra),
-        threshold=opts.threshold if threshold is None else threshold,
-        n_resamples=opts.n_resamples if n_resamples is None else n_resamples,
-        confidence=opts.confidence if confidence is None else confidence,
-        seed=opts.seed if seed is None else seed,
+        flips=flips, systems=found, view_a=ScoredView(run.suite, flips.a, opts.restricted_as),
+        view_b=ScoredView(run.suite, flips.b, opts.restricted_as), threshold=opts.threshold,
+        n_resamples=opts.n_resamples, confidence=opts.confidence, seed=opts.seed,
     )
 
 
