@@ -221,6 +221,11 @@ def test_registry_resolves_and_lists_imported_systems(tmp_path, smoke):
     assert r.exit_code == 0 and json.loads(r.output)[0]["model_id"] == "m"
     r = runner.invoke(app, ["classifiers", "list", "--json"])
     assert any(x["name"] == "imported:my-guard" and x["origin"] == "imported" for x in json.loads(r.output))
+    r = runner.invoke(app, ["run", "--suite", "smoke", "-c", "imported:my-guard", "-p", "2023-02-15", "--n-resamples",
+                            "20", "--latency-sample", "0", "--out", str(tmp_path / "runs"), "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)["summary"]
+    assert [row["classifier"] for row in summary] == ["imported:my-guard"] and summary[0]["n_errors"] == 0
 
 
 def test_a_text_without_a_score_is_an_item_error_never_zero(smoke):
