@@ -21,8 +21,9 @@ harness maps through each version) and *fixed* (one version's categories, no ver
 dependence: its decisions cannot follow a change).
 
 The unit of every rate is a scored (example, category) cell, decided at the run's threshold
-(``score >= threshold`` flags). Cells in a category the system does not cover under ``b``, and
-rows on which it failed, are left out; a rate over no cell is NaN (never 0).
+(``score >= threshold`` flags). Cells in a category the system covers under neither version
+(no label of it maps there), and rows on which it failed, are left out; a rate over no cell is
+NaN (never 0).
 
 Intervals and paired tests use the Poisson bootstrap of :mod:`harness.metrics` (its
 :func:`~harness.metrics.resample_weights`: the same resamples for every system, category and
