@@ -395,7 +395,8 @@ def predictions_import(
     allow_missing: bool = typer.Option(False, "--allow-missing",
                                        help="Import even when examples have no row (item errors in runs)."),
     replace: bool = typer.Option(False, "--replace", help="Replace an earlier import of the same name."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="csv | jsonl | parquet (default: from the extension)."),
+    fmt: Optional[Literal["csv", "jsonl", "parquet"]] = typer.Option(None, "--format",
+                                                                    help="The file format (default: from the extension)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Validate a file of scores and store it, with its provenance, as the system imported:NAME."""
