@@ -1,6 +1,6 @@
 """The package layering, enforced: every import edge (module-level and function-local) goes down.
 
-    errors  <  paths, _yaml  <  _io, yamlsafe  <  policies, metrics  <  suites, options  <  classifiers  <  runner
+    errors  <  paths, _yaml  <  _io  <  policies, metrics  <  suites, options  <  classifiers  <  runner
     <  scoring  <  results, charts  <  publish, pytest_plugin  <  cli
 
 ``harness.metrics`` imports nothing of the project. Imports under ``if TYPE_CHECKING:`` are not
@@ -17,7 +17,7 @@ import harness
 ROOT = Path(harness.__file__).parent
 
 LAYERS: dict[str, int] = {
-    "errors": 0, "paths": 1, "_yaml": 1, "_io": 2, "yamlsafe": 2,
+    "errors": 0, "paths": 1, "_yaml": 1, "_io": 2,
     "policies": 3, "metrics": 3,
     "suites": 4, "options": 4,
     "classifiers": 5,

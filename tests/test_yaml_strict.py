@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import InputError
 from harness.paths import sources_dir
-from harness.policies._yamlio import read_yaml
+from harness._yaml import read_yaml
 from harness.suites import load_suite
 from harness.suites.sources import read_source
 
@@ -61,13 +61,19 @@ def test_rule_pack_rejects_aliases(tmp_path):
     assert exc.value.problems[0].file == str(pack) and exc.value.problems[0].line == 3
 
 
-def test_one_yaml_module_behind_the_old_import_paths():
-    import harness._yaml as y
-    import harness.policies._yamlio as yamlio
-    import harness.yamlsafe as yamlsafe
+def test_one_yaml_reader_for_every_data_file():
+    """Only harness/_yaml.py parses YAML; everything else goes through it (strict, line-mapped)."""
+    import re
+    from pathlib import Path
 
-    assert yamlsafe.StrictLoader is y.StrictLoader and yamlsafe.load_file is y.load_file and yamlsafe.loads is y.loads
-    assert yamlio.read_yaml is y.read_yaml and yamlio.validate is y.validate and yamlio.LineMap is y.LineMap
+    import harness
+
+    root = Path(harness.__file__).parent
+    parsing = re.compile(r"yaml\.(safe_load|load|full_load|compose|Loader|SafeLoader)\b")
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "_yaml.py" and parsing.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
 
 
 def test_cached_load_parses_again_only_when_the_file_changes(tmp_path):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import InputError, Problem
-from harness.policies._yamlio import read_yaml, validate
+from harness._yaml import read_yaml, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.suites.sources import SourceRow

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.errors import InputError, Problem
 from harness.paths import suites_dir
-from harness.policies._yamlio import read_yaml, validate
+from harness._yaml import read_yaml, validate
 
 
 #: What a suite name may look like (built-in or imported).

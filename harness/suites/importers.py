@@ -34,7 +34,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.yamlsafe import loads
+from harness._yaml import loads
 from harness.errors import InputError, Problem
 from harness.paths import suites_dir
 from harness.suites.cards import count_table, reference_policy

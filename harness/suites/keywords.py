@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import InputError, Problem
 from harness.paths import sources_dir
-from harness.policies._yamlio import read_yaml, validate
+from harness._yaml import read_yaml, validate
 
 #: The family every rule topic that is not refine-only belongs to (derived, never declared).
 ALL_FAMILY = "all"

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from harness.yamlsafe import load_file
+from harness._yaml import load_file
 from harness.errors import InputError, Problem
 from harness.paths import suites_dir
 from harness.suites.schema import COLUMNS, Example

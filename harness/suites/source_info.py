@@ -22,7 +22,7 @@ from typing import Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import InputError, Problem
-from harness.policies._yamlio import read_yaml, validate
+from harness._yaml import read_yaml, validate
 
 
 class SourceInfo(BaseModel):

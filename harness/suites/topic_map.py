@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from harness.policies._yamlio import read_yaml, validate
+from harness._yaml import read_yaml, validate
 from harness.suites.keywords import load_keywords
 
 
