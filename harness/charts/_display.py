@@ -84,3 +84,32 @@ def figure_legend(fig: Any, handles: Sequence[Any], labels: Sequence[str], *, nc
 def short_version(v: str) -> str:
     """A policy version as a tick label (``2023-02-15`` → ``2023-02``)."""
     return str(v)[:7]
+
+
+def log_axis(axis: Any, values: Any) -> None:
+    """A readable log axis: ticks at 1, 2, 5 × 10^k labelled as plain numbers, no minor labels,
+    and at least a decade shown (a narrow range otherwise gets crowded ``2×10⁻¹``-style labels).
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> ax.set_yscale("log")
+    >>> log_axis(ax.yaxis, [0.19, 0.2])
+    >>> lo, hi = ax.get_ylim()
+    >>> bool(hi / lo >= 10)
+    True
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    v = np.asarray([x for x in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(x) and x > 0])
+    if v.size:
+        lo, hi = float(v.min()), float(v.max())
+        span = hi / lo
+        if span < 10:
+            pad = np.sqrt(12 / span)
+            lo, hi = lo / pad, hi * pad
+        else:
+            lo, hi = lo / 1.3, hi * 1.3
+        (axis.axes.set_ylim if axis.axis_name == "y" else axis.axes.set_xlim)(lo, hi)
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(NullFormatter())

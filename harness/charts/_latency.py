@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from harness.charts._display import Display
+from harness.charts._display import Display, log_axis
 from harness.charts._style import NEUTRAL, roster, system_style
 from harness.charts._versions import latency_under
 
@@ -116,6 +116,7 @@ class LatencyQualityDisplay(Display):
                                             s=60, zorder=3, edgecolors="black", linewidths=0.5,
                                             label=f"{name} ({int(r['n_categories'])} cat.)")
         ax.set_xscale("log")
+        log_axis(ax.xaxis, self.data[["p50_ms", "p95_ms"]].to_numpy(float) if len(self.data) else [])
         ax.set_xlabel("single-item latency, ms (log scale; marker = p50, bar end = p95)")
         ax.set_ylabel(f"macro {self.quality.replace('_', ' ')} over the categories where defined")
         if len(self.data):

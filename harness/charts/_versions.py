@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from harness.charts._display import Display, GridDisplay, figure_legend, short_version
+from harness.charts._display import Display, GridDisplay, figure_legend, log_axis, short_version
 from harness.charts._style import NEUTRAL, roster, system_style
 
 
@@ -257,11 +257,14 @@ class LatencyAcrossVersionsDisplay(Display):
             st = system_style(name, self.systems)
             bound = self.bound.get(name, False)
             kw = dict(st, linestyle=st["linestyle"] if bound else ":")
-            label = name if bound else f"{name} (one model for every version)"
+            label = name if bound else f"{name} (one model)"
             (self.lines_[name],) = ax.plot(x, y, label=label, markersize=5, linewidth=1.6 if bound else 1.2, **kw)
             ax.fill_between(x, self.low[name].to_numpy(float), self.high[name].to_numpy(float),
                             color=st["color"], alpha=0.13, linewidth=0)
         ax.set_yscale("log")
+        shown = [self.values[n] for n in self.lines_] + [self.low[n] for n in self.lines_] + \
+            [self.high[n] for n in self.lines_]
+        log_axis(ax.yaxis, np.concatenate([np.asarray(s, float) for s in shown]) if shown else [])
         ax.set_xticks(x, [short_version(v) for v in self.values.index], rotation=45, ha="right", fontsize=8)
         ax.set_xlabel("policy version")
         ax.set_ylabel(f"single-item latency {self.quantile}, ms (log scale)")
@@ -270,10 +273,11 @@ class LatencyAcrossVersionsDisplay(Display):
             ax.text(0.01, 0.01, "no single-item timing (predictions served from the cache; rerun with --no-cache): "
                     + ", ".join(self.missing_), transform=ax.transAxes, fontsize=7, color=NEUTRAL, va="bottom")
         ax.set_title(title if title is not None else
-                     f"Single-item latency across policy versions ({self.quantile}, 95% CI bands)\n"
-                     "per binding for policy-conditioned systems; dotted: one model for every version", fontsize=10)
+                     f"Single-item latency ({self.quantile}, 95% CI) across policy versions\n"
+                     "timed per version where a system is bound to it", fontsize=10)
         if self.lines_:
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                      title="dotted: one model for\nevery version, timed once", title_fontsize=7)
         return self
 
 
