@@ -24,7 +24,8 @@ _R = RequestOptions()  # the hosted request defaults, likewise
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=(
     "PolicyBench: which classifier or rule engine enforces a content policy best, at what "
     "latency, and how does that change when the policy changes?"))
-policies_app = typer.Typer(help="Policy versions as data: list, show, diff.", no_args_is_help=True)
+policies_app = typer.Typer(help="Policy versions as data: list, show, diff; your own: new, validate.",
+                           no_args_is_help=True)
 suites_app = typer.Typer(help="Test suites: list, show, audit, build, import.", no_args_is_help=True)
 classifiers_app = typer.Typer(help="The classifiers under test: list, train.", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
@@ -158,6 +159,39 @@ def policies_show(version: str, as_json: bool = typer.Option(False, "--json", he
     for name, v in topics.items():
         t.add_row(name, v.verdict, v.category or "")
     out.print(t)
+
+
+@policies_app.command("new")
+@handle_errors
+def policies_new(
+    name: str = typer.Argument(..., help="The new policy's id (lowercase letters, digits, '-', '_')."),
+    base: str = typer.Option(REFERENCE_VERSION, "--from", help="Policy version (or file) to start from."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="File to write (default: NAME.yaml here)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write an editable policy file: every topic with its verdict, category and an empty quote."""
+    from harness._io import write_text
+    from harness.errors import InputError, Problem
+    from harness.policies import load_policy, policy_summary, scaffold_policy
+
+    text = scaffold_policy(name, base)
+    target = out_file or Path(f"{name}.yaml")
+    if target.exists() and not force:
+        raise InputError(Problem(f"{target} exists; give another --out or --force to overwrite it",
+                                 file=str(target), field="out"))
+    write_text(target, text)
+    out.print(f"wrote {target}: {policy_summary(load_policy(target))}", highlight=False)
+    out.print(f"edit it, then: policybench policies validate {target}", highlight=False)
+
+
+@policies_app.command("validate")
+@handle_errors
+def policies_validate(path: Path = typer.Argument(..., help="The policy file to check.")) -> None:
+    """Check a policy file: its problems by file, line and field (exit 2), or a one-line summary."""
+    from harness.policies import policy_summary, validate_policy_file
+
+    p = validate_policy_file(path)
+    out.print(f"{path} is valid: {policy_summary(p)}", highlight=False)
 
 
 @policies_app.command("diff")

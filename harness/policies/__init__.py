@@ -39,6 +39,7 @@ from harness.policies.projection import (
     project_truth,
     topic_category_matrix,
 )
+from harness.policies.scaffold import policy_summary, scaffold_policy, validate_policy_file
 from harness.policies.topics import load_topics, topic_index, topic_keys
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "TopicChange", "TopicVerdict", "VerdictRef",
     "check_restricted_as", "diff", "is_violation", "label_category_matrix", "list_crosswalks",
     "list_versions", "load_crosswalk", "load_policy", "load_topics", "parse_policy",
-    "imitation_mask", "project_scores", "project_truth", "topic_category_matrix", "topic_index", "topic_keys",
+    "imitation_mask", "policy_summary", "project_scores", "project_truth", "scaffold_policy",
+    "topic_category_matrix", "topic_index", "topic_keys", "validate_policy_file",
 ]

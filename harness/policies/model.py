@@ -2,7 +2,8 @@
 
 A :class:`Policy` is one version of a usage policy as data. It lists the categories it has
 (a subset of the 14 shared :data:`CATEGORY_KEYS`, each with the version's own title and
-wording) and gives every topic of the shared vocabulary a :class:`TopicVerdict`:
+wording; a custom policy with ``custom_categories: true`` may also define its own keys) and
+gives every topic of the shared vocabulary a :class:`TopicVerdict`:
 
 - ``disallowed``: the activity is prohibited;
 - ``restricted``: allowed only with review, disclosure, a licence or human oversight;
@@ -16,9 +17,10 @@ wording) and gives every topic of the shared vocabulary a :class:`TopicVerdict`:
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Literal, get_args
+import re
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from harness.errors import InputError, Problem
 
@@ -43,6 +45,10 @@ CATEGORY_KEYS: tuple[str, ...] = (
     "health",
     "gov_decision",
 )
+
+#: What a category key (and a topic key) looks like: lowercase letters, digits and underscores.
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+_KEY_RE = re.compile(KEY_PATTERN)
 
 Verdict = Literal["disallowed", "restricted", "allowed", "not_mentioned"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
@@ -85,7 +91,7 @@ class _Frozen(BaseModel):
 class Provenance(_Frozen):
     """Where a version's text comes from and how faithful the file is to it."""
 
-    kind: Literal["verbatim", "reconstructed"]
+    kind: Literal["verbatim", "reconstructed", "custom"]  # custom: a policy written by its user
     source: str | None = None
     sources: list[str] = Field(default_factory=list)
     notes: str = ""
@@ -99,7 +105,17 @@ class Provenance(_Frozen):
 
 
 class Category(_Frozen):
-    """One category of a version: a shared key with the version's own title and wording."""
+    """One category of a version: a key with the version's own title and wording.
+
+    The key is one of the shared :data:`CATEGORY_KEYS`, or, in a policy that declares
+    ``custom_categories: true``, any key of lowercase letters, digits and underscores (the
+    :class:`Policy` checks which).
+
+    Examples
+    --------
+    >>> Category(key="age_inappropriate", title="Not for children").key
+    'age_inappropriate'
+    """
 
     key: str
     title: str = Field(min_length=1)
@@ -107,9 +123,10 @@ class Category(_Frozen):
 
     @field_validator("key")
     @classmethod
-    def _shared_key(cls, v: str) -> str:
-        if v not in CATEGORY_KEYS:
-            raise ValueError(f"unknown category key {v!r}; use one of: {', '.join(CATEGORY_KEYS)}")
+    def _safe_key(cls, v: str) -> str:
+        if not _KEY_RE.match(v):
+            raise ValueError(f"category key {v!r} must be lowercase letters, digits and underscores, "
+                             "starting with a letter (e.g. age_inappropriate)")
         return v
 
 
@@ -158,6 +175,11 @@ class Policy(_Frozen):
     file and line. Use :func:`harness.policies.load_policy` to read one. ``format_version`` is
     the file format (1, also when a file leaves it out).
 
+    Category keys are the shared :data:`CATEGORY_KEYS` unless ``custom_categories`` is true: then
+    the policy defines its own (any lowercase key; it may reuse shared ones, and a classifier
+    written for the reference categories speaks only the keys that coincide). The flag is left
+    out of :meth:`model_dump` when false, so a built-in version's content (and hash) is the same.
+
     Examples
     --------
     >>> p = Policy(id="demo", date="2024-01-01", title="Demo",
@@ -169,6 +191,15 @@ class Policy(_Frozen):
     (('adult',), 'disallowed')
     >>> p.disallowed_topics("adult")
     ['dating_apps']
+
+    A policy with its own categories:
+
+    >>> kids = Policy(id="kids", date="2024-01-01", title="Kids", custom_categories=True,
+    ...               provenance={"kind": "reconstructed", "source": "doctest"},
+    ...               categories=[{"key": "not_for_kids", "title": "Not for children"}],
+    ...               topics={"gambling": {"verdict": "disallowed", "category": "not_for_kids"}})
+    >>> kids.disallowed_topics("not_for_kids"), "custom_categories" in p.model_dump()
+    (['gambling'], False)
     """
 
     format_version: Literal[1] = 1
@@ -176,6 +207,7 @@ class Policy(_Frozen):
     date: _dt.date
     title: str = Field(min_length=1)
     provenance: Provenance
+    custom_categories: bool = False
     categories: list[Category] = Field(min_length=1)
     topics: dict[str, TopicVerdict]
 
@@ -185,11 +217,23 @@ class Policy(_Frozen):
         # An unquoted ``id: 2023-02-15`` is read by YAML as a date.
         return v.isoformat() if isinstance(v, _dt.date) else v
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not self.custom_categories:
+            data.pop("custom_categories", None)  # a built-in version's content stays as it was
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":
         problems: list[Problem] = []
         seen: set[str] = set()
         for i, c in enumerate(self.categories):
+            if not self.custom_categories and c.key not in CATEGORY_KEYS:
+                problems.append(Problem(
+                    f"unknown category key {c.key!r}; use one of: {', '.join(CATEGORY_KEYS)} "
+                    "(or set custom_categories: true to define this policy's own categories)",
+                    field=f"categories.{i}.key"))
             if c.key in seen:
                 problems.append(Problem(f"category {c.key!r} is listed twice", field=f"categories.{i}.key"))
             seen.add(c.key)
@@ -272,12 +316,13 @@ class Policy(_Frozen):
     def disallowed_topics(self, category: str, *, restricted_as: RestrictedAs = "violation") -> list[str]:
         """Topics that are violations in ``category`` (restricted ones when ``restricted_as="violation"``).
 
-        A shared category key this version does not have gives ``[]``; any other key is an
-        InputError.
+        A shared category key this version does not have gives ``[]``; a key that is neither
+        shared nor one of this policy's own is an InputError.
         """
-        if category not in CATEGORY_KEYS:
+        if category not in CATEGORY_KEYS and category not in self.category_keys:
+            known = list(CATEGORY_KEYS) + [k for k in self.category_keys if k not in CATEGORY_KEYS]
             raise InputError(Problem(
-                f"unknown category key {category!r}; use one of: {', '.join(CATEGORY_KEYS)}",
+                f"unknown category key {category!r}; use one of: {', '.join(known)}",
                 field="category"))
         counts_restricted = check_restricted_as(restricted_as)
         wanted = ("disallowed", "restricted") if counts_restricted else ("disallowed",)

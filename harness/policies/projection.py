@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.errors import InputError, Problem
+from harness.errors import InputError, PolicyBenchError, Problem
 from harness.policies.crosswalk import load_crosswalk
 from harness.policies.load import load_policy
 from harness.policies.model import CATEGORY_KEYS, Policy, check_restricted_as
@@ -133,6 +133,17 @@ def _taxonomy_parts(taxonomy: Any) -> tuple[str, str | None, str | None]:
             getattr(taxonomy, "crosswalk", None))
 
 
+def _taxonomy_keys(version: str | None) -> set[str]:
+    """The category keys of the policy a ``policy:<version>`` taxonomy names, when it can be loaded
+    (a built-in id or a policy file); empty otherwise (a custom policy known only by its id)."""
+    if not version:
+        return set()
+    try:
+        return set(load_policy(version).category_keys)
+    except PolicyBenchError:
+        return set()
+
+
 def label_category_matrix(labels: Sequence[str], taxonomy: Any, policy: str | Policy, *,
                           restricted_as: str = "violation") -> np.ndarray:
     """Which categories of ``policy`` each classifier label speaks to: bool ``(n_labels, C)``.
@@ -142,7 +153,9 @@ def label_category_matrix(labels: Sequence[str], taxonomy: Any, policy: str | Po
     or its ``describe()`` string.
 
     - ``policy``: labels are category keys; a label maps to the column with the same key,
-      whichever version the classifier was written for (none if this version lacks it).
+      whichever version the classifier was written for (none if this version lacks it). So a
+      classifier written for the reference categories speaks a custom policy's category only
+      where the keys coincide, and one bound to a custom policy speaks its own keys.
     - ``topics``: labels are topic keys, mapped by :func:`topic_category_matrix`.
     - ``crosswalk``: each label maps to the OR of its topics' rows.
 
@@ -159,10 +172,11 @@ def label_category_matrix(labels: Sequence[str], taxonomy: Any, policy: str | Po
     labels = list(labels)
     C = len(policy.category_keys)
     if kind == "policy":
-        bad = [lab for lab in labels if lab not in CATEGORY_KEYS]
+        known = set(CATEGORY_KEYS) | set(policy.category_keys) | _taxonomy_keys(_version)
+        bad = [lab for lab in labels if lab not in known]
         if bad:
-            raise InputError(Problem(f"labels {bad} are not category keys ({', '.join(CATEGORY_KEYS)})",
-                                     field="labels"))
+            raise InputError(Problem(f"labels {bad} are not category keys ({', '.join(CATEGORY_KEYS)}, or those of "
+                                     "the classifier's own policy)", field="labels"))
         keys = policy.category_keys
         return np.array([[lab == k for k in keys] for lab in labels], dtype=bool).reshape(len(labels), C)
     if kind == "topics":

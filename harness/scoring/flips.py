@@ -262,6 +262,7 @@ def flip_set(suite: Suite | Any, a: str | Policy, b: str | Policy, *, restricted
     pa, pb = as_policy(a, policies), as_policy(b, policies)
     va, vb = ScoredView(suite, pa, restricted_as), ScoredView(suite, pb, restricted_as)
     cats = [c for c in CATEGORY_KEYS if c in pa.category_keys or c in pb.category_keys]
+    cats += [c for c in dict.fromkeys(pa.category_keys + pb.category_keys) if c not in CATEGORY_KEYS]  # custom keys
     ya, yb = _widen(va, cats), _widen(vb, cats)
     scored = va.scored
     d = diff(pa, pb)
