@@ -158,7 +158,23 @@ class PolicyDriftDisplay(GridDisplay):
 def policy_drift(metrics: pd.DataFrame, suite: Any, policies: Sequence[Any], *, top_topics: int = 8,
                  restricted_as: str = "violation", systems: Sequence[str] | None = None,
                  fig: Any = None) -> PolicyDriftDisplay:
-    """The policy-drift figure of a run (see :class:`PolicyDriftDisplay`)."""
+    """The policy-drift figure of a run (see :class:`PolicyDriftDisplay`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
+    >>> from harness.policies import load_policy
+    >>> from harness.suites import Example, Suite
+    >>> row = dict(split="test", source="doc", source_row="1", license="MIT", label_provenance="curated")
+    >>> suite = Suite.from_examples("demo", [Example(id="1", text="t", label="unsafe", topics=["dating_apps"], **row)])
+    >>> old, new = load_policy("2023-02-15"), load_policy("2024-01-10")
+    >>> m = pd.DataFrame({"classifier": ["a", "a"], "policy_version": [old.id, new.id], "category": ["adult"] * 2,
+    ...                   "covered": [True, True], "precision": [0.5, 0.6], "recall": [0.4, 0.3]})
+    >>> d = policy_drift(m, suite, [new, old], fig=Figure(figsize=(6, 6), layout="constrained"))
+    >>> d.axes_.shape, d.drift[["topic", "effect"]].values.tolist()
+    ((2, 1), [['dating_apps', 'relaxed']])
+    """
     pols = sorted(policies, key=lambda p: str(p.date))
     deltas = drift_deltas(metrics, pols)
     drift = drift_table(suite, pols, restricted_as=restricted_as)

@@ -244,6 +244,24 @@ def pr_curves(suite: Any, predictions: Sequence[Any], policy: Any, *, categories
 
     ``predictions`` are those that apply under ``policy`` (see :func:`harness.scoring.bound_to`).
     Returns a :class:`PRCurvesDisplay` (``.figure_``, ``.axes_``, ``.panels_``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from matplotlib.figure import Figure
+    >>> from harness.classifiers.base import Taxonomy
+    >>> from harness.policies import load_policy
+    >>> from harness.suites import Example, Suite
+    >>> row = dict(split="test", source="doc", source_row="1", license="MIT", label_provenance="curated")
+    >>> suite = Suite.from_examples("demo", [Example(id=str(i), text=f"t{i}", label=lab, topics=["malware"], **row)
+    ...                                      for i, lab in enumerate(["unsafe", "benign", "unsafe", "benign"])])
+    >>> pred = SimpleNamespace(name="demo-model", binding="", labels=["malware"], taxonomy=Taxonomy.topics(),
+    ...                        scores=np.array([[0.9], [0.7], [0.4], [0.1]], np.float32), error_mask=np.zeros(4, bool))
+    >>> fig = Figure(layout="constrained")
+    >>> d = pr_curves(suite, [pred], load_policy("2023-02-15"), categories=["malware"], fig=fig)
+    >>> d.figure_ is fig, round(d.panels_["malware"].curves[0].average_precision, 3), d.panels_["malware"].prevalence
+    (True, 0.833, 0.5)
     """
     from harness.scoring import ScoredView
 

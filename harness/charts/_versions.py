@@ -156,6 +156,17 @@ def metric_across_versions(metrics: pd.DataFrame, metric: str | Sequence[str] = 
     ``metric`` may be several (e.g. ``["precision", "recall"]``): each gets a block of rows, so
     both read against the same versions. Points where a system does not cover a category are
     left out when ``covered_only``. Returns a :class:`MetricsAcrossVersionsDisplay`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
+    >>> m = pd.DataFrame({"classifier": ["a", "a", "b", "b"], "policy_version": ["v1", "v2"] * 2,
+    ...                   "category": ["x"] * 4, "covered": [True] * 4, "precision": [0.5, 0.6, 0.7, 0.8],
+    ...                   "recall": [0.4, 0.3, 0.2, 0.1]})
+    >>> d = metric_across_versions(m, ["precision", "recall"], fig=Figure(layout="constrained"))
+    >>> sorted(d.panels_), d.panels_[("recall", "x")].lines_["b"].get_ydata().tolist()
+    ([('precision', 'x'), ('recall', 'x')], [0.2, 0.1])
     """
     names = list(metric) if not isinstance(metric, str) else [metric]
     versions = sorted(metrics["policy_version"].unique())
