@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from tests.fakes import CATEGORY_KEYS, FakeOpenAIServer, Fault, fake_policy
 from harness.classifiers.hosted import (
     GuardLLM,
     HostedItemErrors,
@@ -15,6 +14,7 @@ from harness.classifiers.hosted import (
     parse_guard_answer,
 )
 from harness.errors import ClassifierError
+from tests.fakes import CATEGORY_KEYS, FakeOpenAIServer, Fault, fake_policy
 
 KEY = "sk-test-SECRET-123"
 FAST = HttpOptions(concurrency=4, read_timeout=2.0, max_attempts=3, backoff_initial=0.001, backoff_max=0.01)

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from tests.fakes import FakeOpenAIServer, Fault
 from harness.classifiers.hosted import HttpOptions, JsonClient, RequestFailed, redact
 from harness.classifiers.hosted._http import Deadline, parse_retry_after
+from tests.fakes import FakeOpenAIServer, Fault
 
 KEY = "sk-test-SECRET-123"
 FAST = HttpOptions(concurrency=4, connect_timeout=1.0, read_timeout=2.0, max_attempts=3,

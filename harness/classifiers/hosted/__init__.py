@@ -27,8 +27,16 @@ rejected key or an answer that could not be parsed).
 """
 
 from harness.classifiers.hosted._base import HostedClassifier, HostedItemErrors, MalformedAnswer
-from harness.classifiers.hosted._http import (Deadline, HttpOptions, JsonClient, RequestFailed, check_key,
-                                              key_problem, redact, redact_value)
+from harness.classifiers.hosted._http import (
+    Deadline,
+    HttpOptions,
+    JsonClient,
+    RequestFailed,
+    check_key,
+    key_problem,
+    redact,
+    redact_value,
+)
 from harness.classifiers.hosted.guard_llm import GuardLLM, first_token_p_unsafe, parse_guard_answer
 from harness.classifiers.hosted.llm_judge import CategoryVerdict, LLMJudge, parse_judge_answer
 from harness.classifiers.hosted.openai_moderation import (
@@ -38,7 +46,6 @@ from harness.classifiers.hosted.openai_moderation import (
     OpenAIModeration,
     moderation_taxonomy,
 )
-
 
 __all__ = [
     "CategoryVerdict",

@@ -25,8 +25,18 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from harness.classifiers.base import Classifier, check_scores
-from harness.classifiers.hosted._http import (Deadline, HttpOptions, JsonClient, Reply, RequestFailed, check_key,
-                                              key_problem, public_url, redact, redact_value)
+from harness.classifiers.hosted._http import (
+    Deadline,
+    HttpOptions,
+    JsonClient,
+    Reply,
+    RequestFailed,
+    check_key,
+    key_problem,
+    public_url,
+    redact,
+    redact_value,
+)
 from harness.errors import ClassifierError
 
 
@@ -102,7 +112,7 @@ class HostedClassifier(Classifier):
 
     # -- availability and identity ---------------------------------------------------------
     @_hybridmethod
-    def available(target: Any) -> tuple[bool, str]:
+    def available(target: Any) -> tuple[bool, str]:  # type: ignore[override]  # class and instance
         """``(True, "")`` when the endpoint, model and (if required) key are configured."""
         e = target.env
         inst = not isinstance(target, type)
@@ -185,7 +195,7 @@ class HostedClassifier(Classifier):
         self._client = None
         self._closed_stats = {"requests": 0, "attempts": 0, "retries": 0, "failed": 0}
         self._seen_lock = threading.Lock()
-        self._seen = {"model": set(), "system_fingerprint": set()}
+        self._seen: dict[str, set[str]] = {"model": set(), "system_fingerprint": set()}
 
     def _note(self, reply: Reply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}

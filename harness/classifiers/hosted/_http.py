@@ -32,8 +32,9 @@ import random
 import re
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import httpx
 
@@ -312,7 +313,7 @@ class _BearerFromEnv(httpx.Auth):
     def __init__(self, env: str | None):
         self._env = env
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         key = os.environ.get(self._env, "") if self._env else ""
         if key:
             check_key(self._env)  # a key changed since the last check: still never a network error

@@ -176,7 +176,7 @@ class LLMJudge(ChatPolicyClassifier):
         return body
 
     def parse(self, body: Any) -> np.ndarray:
-        verdicts = parse_judge_answer(chat_content(body), self.labels)
+        verdicts = parse_judge_answer(chat_content(body), list(self.labels))
         return np.array(
             [0.5 + 0.5 * v.confidence if v.violation else 0.5 - 0.5 * v.confidence
              for v in (verdicts[k] for k in self.labels)],

@@ -106,7 +106,7 @@ class OpenAIModeration(HostedClassifier):
         super().__init__(model=model, base_url=base_url, options=options, **http)
         if self.base_url.endswith("/v1"):
             self.base_url = self.base_url[: -len("/v1")]
-        crosswalk, self.labels = moderation_taxonomy(self.model)
+        crosswalk, self.labels = moderation_taxonomy(str(self.model))
         self.taxonomy = Taxonomy.for_crosswalk(crosswalk)
         if request_batch < 1:
             raise InputError(Problem("request_batch must be >= 1", field="request_batch"))
