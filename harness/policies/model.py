@@ -240,7 +240,7 @@ class Policy(_Frozen):
         for topic, v in self.topics.items():
             if v.category is not None and v.category not in seen:
                 problems.append(Problem(
-                    f"category {v.category!r} is not one of this version's categories "
+                    f"category {v.category!r} is not one of this policy's categories "
                     f"({', '.join(self.category_keys)})",
                     field=f"topics.{topic}.category"))
         if problems:
