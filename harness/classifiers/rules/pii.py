@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import threading
 from typing import Any, Sequence
 
@@ -88,6 +89,12 @@ CONTEXT_RULES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
 _ENGINE: Any = None
 _ENGINE_LOCK = threading.Lock()
 
+#: What every weighted entity's pattern needs: a digit (cards, numbers, phone numbers, IPv4,
+#: licences, wallets), an ``@`` (e-mail) or a ``:`` (IPv6). Texts with none of these have no
+#: weighted entity, so presidio is not run on them (the scores are the same, and most texts
+#: have none).
+_MAY_HOLD_PII = re.compile(r"[\d@:]")
+
 
 def _analyzer() -> Any:
     """One presidio AnalyzerEngine per process on a blank spaCy pipeline (built on first use)."""
@@ -106,6 +113,25 @@ def _analyzer() -> Any:
 
             def load(self) -> None:
                 self.nlp = {"en": spacy.blank("en")}
+                self._lexeme_flags: dict[tuple[str, str], tuple[bool, bool]] = {}
+
+            def _flags(self, word: str, language: str) -> tuple[bool, bool]:
+                # (is_stop, is_punct) of a word's lexeme, looked up once per word (presidio asks
+                # for every token of every text; the vocabulary's answer never changes)
+                key = (word, language)
+                flags = self._lexeme_flags.get(key)
+                if flags is None:
+                    lex = self.nlp[language].vocab[word]
+                    flags = (bool(lex.is_stop), bool(lex.is_punct))
+                    if len(self._lexeme_flags) < 1 << 18:
+                        self._lexeme_flags[key] = flags
+                return flags
+
+            def is_stopword(self, word: str, language: str) -> bool:
+                return self._flags(word, language)[0]
+
+            def is_punct(self, word: str, language: str) -> bool:
+                return self._flags(word, language)[1]
 
             def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
                 art = super()._doc_to_nlp_artifact(doc, language)
@@ -158,10 +184,11 @@ class PiiRules(Classifier):
     def evidence(self, text: str) -> dict[str, float]:
         """The evidence behind a score: entity types and context rule ids → strength."""
         out: dict[str, float] = {}
-        for r in self._engine.analyze(text=text, language="en"):
-            w = ENTITY_WEIGHTS.get(r.entity_type)
-            if w:
-                out[r.entity_type] = max(out.get(r.entity_type, 0.0), w * (0.5 + 0.5 * float(r.score)))
+        if _MAY_HOLD_PII.search(text):
+            for r in self._engine.analyze(text=text, language="en"):
+                w = ENTITY_WEIGHTS.get(r.entity_type)
+                if w:
+                    out[r.entity_type] = max(out.get(r.entity_type, 0.0), w * (0.5 + 0.5 * float(r.score)))
         for i in self._context.matched_rules(text):
             rule = self._context.rules[i]
             out[rule.id] = rule.weight
