@@ -5,7 +5,7 @@ Use the ``policybench`` fixture in your own tests::
     def test_self_harm_recall(policybench):
         policybench.assert_metric(
             "my-guardrail",                 # a registry name or any object with labels + predict()
-            suite="core", category="physical_harm", policy="2025-10-29",
+            suite="core", category="physical_harm", policy="2025-10-29",  # or a policy file
             metric="recall", at_least=0.9, use_ci_lower=True,
         )
 
@@ -53,7 +53,7 @@ class PolicyBenchGate:
     def __init__(self, cache_root=None):
         self.cache_root = cache_root
 
-    def evaluate(self, classifier: Any, *, suite: str = "core", policy: str, category: str,
+    def evaluate(self, classifier: Any, *, suite: str = "core", policy: Any, category: str,
                  metric: str = "recall", split: str = "test", threshold: float = 0.5,
                  n_resamples: int = 1000, seed: int = 0, restricted_as: str = "violation",
                  at_least: float | None = None, at_most: float | None = None,
@@ -68,10 +68,12 @@ class PolicyBenchGate:
         opts = RunOptions(split=split, threshold=threshold, n_resamples=n_resamples, seed=seed,
                           restricted_as=restricted_as, latency_sample=0)
         res = run_benchmark(suite, [classifier], [policy], options=opts, cache_root=self.cache_root)
+        # ``policy`` is a version id, a policy file or a Policy: results name it by its id
+        policy_id = res.policies[0].id
         rows = res.metrics[res.metrics["category"] == category]
         if rows.empty:
             cats = sorted(res.metrics["category"].unique())
-            raise ValueError(f"policy {policy} has no category {category!r}; it has {cats}")
+            raise ValueError(f"policy {policy_id} has no category {category!r}; it has {cats}")
         row = rows.iloc[0]
         value = float(row[metric])
         low = float(row.get(f"{metric}_low", np.nan))
@@ -84,7 +86,7 @@ class PolicyBenchGate:
         if at_most is not None and not (high if use_ci_lower and high == high else value) <= at_most:
             passed = False
         name = str(row["classifier"])
-        head = (f"{name} on {suite}/{category} under policy {policy}: {metric} = {value:.3f} "
+        head = (f"{name} on {suite}/{category} under policy {policy_id}: {metric} = {value:.3f} "
                 f"(95% CI {low:.3f}–{high:.3f}, n_positive={int(row.get('n_positive', 0))}, "
                 f"n_negative={int(row.get('n_negative', 0))})")
         if at_least is not None:
@@ -101,7 +103,7 @@ class PolicyBenchGate:
             for r in worst.itertuples():
                 t = r.text.replace("\n", " ")
                 lines.append(f"  score={r.score:.3f}  {t[:160]}{'…' if len(t) > 160 else ''}")
-        return GateResult(name, suite, policy, category, metric, value, low, high,
+        return GateResult(name, suite, policy_id, category, metric, value, low, high,
                           float(bound) if bound is not None else float("nan"), passed, "\n".join(lines))
 
     def assert_metric(self, classifier: Any, **kwargs: Any) -> GateResult:
