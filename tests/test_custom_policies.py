@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from harness import RunOptions, load_run, rescore, run_benchmark
 from harness.cli import app
 from harness.errors import InputError
-from harness.paths import policies_dir, repo_root
+from harness.paths import repo_root
 from harness.policies import (
     CATEGORY_KEYS,
     REFERENCE_VERSION,
@@ -300,7 +300,7 @@ def example_runs(tmp_path_factory):
 
 
 def test_a_custom_category_set_flows_to_the_metrics_rows(example_runs):
-    for name, (res, copy) in example_runs.items():
+    for name, (res, _copy) in example_runs.items():
         p = res.policies[0]
         assert p.custom_categories and (res.metrics["policy_version"] == p.id).all()
         for clf, rows in res.metrics.groupby("classifier"):

@@ -42,8 +42,8 @@ def topic_category_matrix(policy: str | Policy, topics: Sequence[str], *,
     M = np.zeros((len(topics), len(cols)), dtype=bool)
     for i, t in enumerate(topics):
         v = policy.verdict(t)
-        if v.verdict == "disallowed" or (counts_restricted and v.verdict == "restricted"):
-            M[i, cols[v.category]] = True
+        if v.category is not None and (v.verdict == "disallowed" or (counts_restricted and v.verdict == "restricted")):
+            M[i, cols[v.category]] = True  # (a violating verdict always has a category: the model checks it)
     return M
 
 
@@ -125,7 +125,7 @@ def project_truth(example_topics: Sequence[Sequence[str]], example_labels: Seque
     return Y
 
 
-def _taxonomy_parts(taxonomy: Any) -> tuple[str, str | None, str | None]:
+def _taxonomy_parts(taxonomy: Any) -> tuple[str | None, str | None, str | None]:
     if isinstance(taxonomy, str):  # the Taxonomy.describe() form: "topics", "policy:<v>", "crosswalk:<name>"
         kind, _, arg = taxonomy.partition(":")
         return kind, (arg or None) if kind == "policy" else None, (arg or None) if kind == "crosswalk" else None
