@@ -246,7 +246,8 @@ def test_write_charts_writes_the_published_names_and_every_version(run, tmp_path
     import matplotlib.pyplot as plt
 
     open_before = plt.get_fignums()
-    written = write_charts(run, tmp_path / "charts", reference_policy=POLICIES[0], formats=("png",))
+    written = write_charts(run, tmp_path / "charts", reference_policy=POLICIES[0], formats=("png", "svg"),
+                           other_version_formats=("png",))
     assert plt.get_fignums() == open_before  # every figure closed once saved
     stems = {p.stem for p in written}
     ref = POLICIES[0]
@@ -255,6 +256,8 @@ def test_write_charts_writes_the_published_names_and_every_version(run, tmp_path
     new = {"precision_recall_across_versions", "latency_across_versions", f"heatmap_f1_{POLICIES[1]}",
            f"heatmap_ap_{POLICIES[1]}", f"pr_curves_{POLICIES[1]}", f"latency_quality_{POLICIES[1]}"}
     assert published | new == stems
-    assert {p.suffix for p in written} == {".png"}
+    svg = {p.stem for p in written if p.suffix == ".svg"}
+    assert {p.stem for p in written if p.suffix == ".png"} == stems
+    assert svg == published | {"precision_recall_across_versions", "latency_across_versions"}  # others: PNG only
     assert inspect.signature(write_charts).parameters["formats"].default == ("png", "svg")  # what publish writes
     assert all(p.stat().st_size > 1000 for p in written)

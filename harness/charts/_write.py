@@ -44,11 +44,16 @@ def run_charts(run: Any, *, reference_policy: str = REFERENCE_VERSION,
 
 
 def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str = REFERENCE_VERSION,
-                 every_version: bool = True, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
-    """Write every chart of a run (stored, :func:`harness.load_run`, or in memory) as PNG and SVG.
+                 every_version: bool = True, formats: tuple[str, ...] = ("png", "svg"),
+                 other_version_formats: tuple[str, ...] = ("png",)) -> list[Path]:
+    """Write every chart of a run (stored, :func:`harness.load_run`, or in memory).
 
-    Ground truth comes from the policies recorded with the run, not from today's policy files.
-    Each figure is closed once saved (nothing is left open in a notebook). Returns the paths.
+    The cross-version charts and the reference version's are written in ``formats`` (PNG and
+    SVG); the other versions' heatmaps, PR curves and latency–quality charts (with
+    ``every_version``) in ``other_version_formats`` (PNG: they are many, and SVG doubles the
+    drawing time). Ground truth comes from the policies recorded with the run, not from today's
+    policy files. Each figure is closed once saved (nothing is left open in a notebook).
+    Returns the paths written.
     """
     import matplotlib.pyplot as plt
 
@@ -59,11 +64,14 @@ def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str
         out_dir = Path(home) / "charts"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    versions = sorted(p.id for p in run.policies)
+    ref = reference_policy if reference_policy in versions else versions[0]
+    others = tuple(f"_{v}" for v in versions if v != ref)
     written = []
     for name, draw in run_charts(run, reference_policy=reference_policy, every_version=every_version):
         fig = draw().figure_
         try:
-            for ext in formats:
+            for ext in (other_version_formats if name.endswith(others) and others else formats):
                 path = out_dir / f"{name}.{ext}"
                 fig.savefig(path, dpi=110 if ext == "png" else None)
                 written.append(path)
