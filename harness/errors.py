@@ -6,7 +6,7 @@ the field. The CLI turns a :class:`PolicyBenchError` into a message and exit cod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 

@@ -137,7 +137,7 @@ class RequestOptions:
         return bad
 
     @classmethod
-    def from_env(cls, environ: Any = None) -> "RequestOptions":
+    def from_env(cls, environ: Any = None) -> RequestOptions:
         """The options set by :data:`ENV_TIMEOUT`, :data:`ENV_MAX_ATTEMPTS`, :data:`ENV_DEADLINE`
         (the defaults for those unset or empty); a bad value is an InputError naming the variable."""
         import os

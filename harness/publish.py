@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.paths import as_umask
 from harness._io import ensure_writable_dir
+from harness.paths import as_umask
 
 #: What a publication consists of, inside ``out_dir``.
 PUBLISHED = ("run", "charts", "leaderboard.json", "leaderboard.md", "leaderboard.html")
@@ -50,10 +50,10 @@ def publish(*, suite: str = "core", out_dir: Path = Path("results"), n_resamples
             console: Any = None, classifiers: list[str] | None = None) -> dict[str, Path]:
     from harness.charts import write_charts
     from harness.classifiers.registry import DEFAULT_FIELD
-    from harness.results.leaderboard import write_leaderboard
-    from harness.results.runs import load_run
     from harness.options import RunOptions
     from harness.results.benchmark import run_benchmark
+    from harness.results.leaderboard import write_leaderboard
+    from harness.results.runs import load_run
 
     out_dir = ensure_writable_dir(Path(out_dir), what="results folder")
     runs_tmp = ensure_writable_dir(out_dir / "runs", what="results folder")

@@ -29,7 +29,6 @@ import numpy as np
 import pytest
 
 
-
 @dataclass
 class GateResult:
     """The outcome of one metric check."""

@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from tests.fakes import FakeOpenAIServer, Fault, fake_policy
 from harness.classifiers.hosted import GuardLLM, HttpOptions, OpenAIModeration
 from harness.runner.cache import PredictionCache
 from harness.runner.predict import run_classifier
+from tests.fakes import FakeOpenAIServer, Fault, fake_policy
 
 KEY = "sk-test-SECRET-123"
 OPTS = HttpOptions(concurrency=4, read_timeout=0.3, max_attempts=2, backoff_initial=0.001, backoff_max=0.01)

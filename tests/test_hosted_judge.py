@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.fakes import CATEGORY_KEYS, FakeOpenAIServer, Fault, fake_policy
 from harness.classifiers.hosted import HostedItemErrors, HttpOptions, LLMJudge, MalformedAnswer, parse_judge_answer
+from tests.fakes import CATEGORY_KEYS, FakeOpenAIServer, Fault, fake_policy
 
 KEY = "sk-test-SECRET-123"
 FAST = HttpOptions(concurrency=4, read_timeout=2.0, max_attempts=3, backoff_initial=0.001, backoff_max=0.01)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tests.fakes import OMNI_MODERATION, TEXT_MODERATION, FakeOpenAIServer, Fault
 from harness.classifiers.hosted import HostedItemErrors, HttpOptions, OpenAIModeration
 from harness.errors import InputError
+from tests.fakes import OMNI_MODERATION, TEXT_MODERATION, FakeOpenAIServer, Fault
 
 KEY = "sk-test-SECRET-123"
 FAST = HttpOptions(concurrency=4, read_timeout=2.0, max_attempts=3, backoff_initial=0.001, backoff_max=0.01)

@@ -126,7 +126,7 @@ def _module_level_graph() -> dict[str, set[str]]:
         targets: set[str] = set()
         for node in top:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                for line, mod in _imports_of(node, me, path):
+                for _line, mod in _imports_of(node, me, path):
                     while mod and mod not in names:
                         mod = mod.rpartition(".")[0]
                     if mod and mod != me:

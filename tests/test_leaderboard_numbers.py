@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from harness import RunOptions, run_benchmark
 from harness.results.leaderboard import build_leaderboard, to_markdown
 from harness.results.runs import load_run
-from harness import RunOptions, run_benchmark
 
 
 @pytest.fixture(scope="module")

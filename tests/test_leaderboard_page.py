@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness import RunOptions, run_benchmark
 from harness.results.leaderboard import write_leaderboard
 from harness.results.runs import load_run
-from harness import RunOptions, run_benchmark
 from harness.suites import Example, Suite
 from tests.helpers import KeywordTopics
 

@@ -15,7 +15,7 @@ import yaml
 
 from harness import RunOptions, load_run, rescore, run_benchmark
 from harness.errors import InputError
-from harness.paths import repo_root, policies_dir
+from harness.paths import policies_dir, repo_root
 from harness.results.record import FORMAT_VERSION, parse_record
 from tests.helpers import KeywordTopics
 

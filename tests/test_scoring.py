@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, precision_score, recall_score
 
-from harness.policies import list_versions, load_policy
+from harness.classifiers.base import Taxonomy
+from harness.policies import list_versions, load_policy, topic_keys
 from harness.runner.predict import Predictions
 from harness.scoring import score_predictions
 from harness.suites import load_suite
-from harness.classifiers.base import Taxonomy
-from harness.policies import topic_keys
 
 
 def _pred(suite, seed):
@@ -106,8 +105,8 @@ def test_uncovered_categories_have_no_metrics():
 
 def test_a_stored_run_with_pairs_reads_back_as_a_suite(tmp_path):
     """Optional columns (pair_id, group…) are None for public rows: Parquet gives NaN, to_suite gives None."""
-    from harness.results.runs import load_run
     from harness import RunOptions, run_benchmark
+    from harness.results.runs import load_run
 
     suite = load_suite("smoke")
     mixed = suite.from_examples("mixed", suite.examples[:6] + [suite.examples[6].model_copy(

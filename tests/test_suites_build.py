@@ -11,12 +11,12 @@ import yaml
 
 from harness.errors import InputError
 from harness.paths import sources_dir, suites_dir
-from harness.suites import load_suite
 from harness.suites import build as build_mod
+from harness.suites import load_suite
 from harness.suites.build import build_suites
 from harness.suites.cards import drift_topics, reference_policy, suite_summary
-from harness.suites.definitions import load_definitions
 from harness.suites.dedupe import dedupe, near_pairs
+from harness.suites.definitions import load_definitions
 from harness.suites.normalize import normalize_text
 from harness.suites.schema import COLUMNS, OPTIONAL_COLUMNS
 from harness.suites.sources import CURATED, read_source, source_infos

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
+from harness._yaml import read_yaml
 from harness.errors import InputError
 from harness.paths import sources_dir
-from harness._yaml import read_yaml
 from harness.suites import load_suite
 from harness.suites.sources import read_source
 

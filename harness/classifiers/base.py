@@ -29,8 +29,10 @@ work). The runner uses them only through these names; it knows nothing of any mo
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
-from typing import Any, ContextManager, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -54,19 +56,19 @@ class Taxonomy:
     crosswalk: str | None = None
 
     @classmethod
-    def topics(cls) -> "Taxonomy":
+    def topics(cls) -> Taxonomy:
         return cls("topics")
 
     @classmethod
-    def for_policy(cls, version: str) -> "Taxonomy":
+    def for_policy(cls, version: str) -> Taxonomy:
         return cls("policy", policy_version=version)
 
     @classmethod
-    def for_crosswalk(cls, name: str) -> "Taxonomy":
+    def for_crosswalk(cls, name: str) -> Taxonomy:
         return cls("crosswalk", crosswalk=name)
 
     @classmethod
-    def parse(cls, text: str) -> "Taxonomy":
+    def parse(cls, text: str) -> Taxonomy:
         """Inverse of :meth:`describe`: ``"policy:2023-02-15"``, ``"topics"``, ``"crosswalk:NAME"``.
 
         >>> Taxonomy.parse("crosswalk:llama-guard-3") == Taxonomy.for_crosswalk("llama-guard-3")
@@ -126,7 +128,7 @@ class BatchInfo:
         """True when most of the call was served from shared work (its timing is not its own)."""
         return 2 * self.n_reused > self.n_items
 
-    def __add__(self, other: "BatchInfo") -> "BatchInfo":
+    def __add__(self, other: BatchInfo) -> BatchInfo:
         return BatchInfo(self.n_items + other.n_items, self.n_reused + other.n_reused)
 
 
@@ -174,7 +176,7 @@ class Classifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def for_policy(self, policy: Any) -> "Classifier":
+    def for_policy(self, policy: Any) -> Classifier:
         """A classifier bound to ``policy`` (only for policy-conditioned classifiers)."""
         return self
 

@@ -26,13 +26,13 @@ import functools
 import importlib
 import inspect
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 from harness.classifiers.base import SupportsPredict
-
 from harness.errors import InputError, Problem
 
 #: The entry-point group third-party classifiers register under.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -190,7 +191,7 @@ def train(name: str, *, suite: Any = "core", out_dir: str | Path | None = None,
             "split": "train", "n_examples": int(len(texts)), "n_unsafe": int((Y.max(axis=1) > 0).sum()),
             "min_positives": _data.MIN_POSITIVES, "positives_per_label": {l: int(n) for l, n in zip(labels, Y.sum(axis=0))},
         },
-        "trained_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "trained_at": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
         "fit_seconds": round(fit_s, 1),
         "software": {"python": platform.python_version(), "scikit-learn": _pkg("scikit-learn"),
                      "numpy": _pkg("numpy"), "torch": _pkg("torch"),

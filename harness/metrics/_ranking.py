@@ -43,7 +43,7 @@ def _ap_auc_segment(pos, neg, i_lo, i_hi, j_lo, j_hi):
     i = i_hi - 1
     j = j_hi - 1
     tp = n_pos - i  # positives above the segment
-    fp = n_neg - j
+    n_neg - j
     auc_sum = np.int64(0)
     block = 0.0
     total = 0.0

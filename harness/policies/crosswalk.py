@@ -53,7 +53,7 @@ class Crosswalk(BaseModel):
     labels: list[CrosswalkLabel] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "Crosswalk":
+    def _unique(self) -> Crosswalk:
         seen: dict[str, int] = {}
         problems = []
         for i, lab in enumerate(self.labels):

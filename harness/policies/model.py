@@ -98,7 +98,7 @@ class Provenance(_Frozen):
     caveats: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _has_source(self) -> "Provenance":
+    def _has_source(self) -> Provenance:
         if not self.source and not self.sources:
             raise ValueError("give a 'source' or a list of 'sources'")
         return self
@@ -145,7 +145,7 @@ class TopicVerdict(_Frozen):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _category_when_needed(self) -> "TopicVerdict":
+    def _category_when_needed(self) -> TopicVerdict:
         if self.verdict in ("disallowed", "restricted") and not self.category:
             raise ValueError(f"a {self.verdict} topic needs a category")
         return self
@@ -225,7 +225,7 @@ class Policy(_Frozen):
         return data
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Policy":
+    def _consistent(self) -> Policy:
         problems: list[Problem] = []
         seen: set[str] = set()
         for i, c in enumerate(self.categories):

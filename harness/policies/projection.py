@@ -7,8 +7,9 @@ of its scores over the labels that map to ``c`` under the version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import chain
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ def build_leaderboard(run: Any, *, rank_by: str = "f1", alpha: float = 0.05, n_r
     }
     return {
         "title": "PolicyBench leaderboard",
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rank_by": rank_by, "alpha": alpha, "n_resamples": n_resamples, "reference_policy": REFERENCE_VERSION,
         "ci_columns": list(METRIC_COLUMNS + CONTRAST_COLUMNS),
         "provenance": provenance,
@@ -185,6 +185,15 @@ def _md_escape(text: Any) -> str:
     '\\\\[click\\\\]\\\\(http://x.example\\\\) &lt;b&gt;\\\\|&lt;/b&gt;'
     """
     return html.escape(_MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))).replace("|", "\\|")
+
+
+def _ci(row: dict[str, Any], m: str) -> str:
+    return _fmt(row.get(m), row.get(f"{m}_low"), row.get(f"{m}_high"))
+
+
+def _ms(row: dict[str, Any], k: str) -> str:
+    v = _finite(row.get(k))
+    return "–" if v is None else f"{v:.2f}"
 
 
 def to_markdown(board: dict[str, Any]) -> str:
@@ -237,12 +246,11 @@ def to_markdown(board: dict[str, Any]) -> str:
                 rank = int(r["rank"]) if r["covered"] else "–"
                 name = (_md_escape(r["classifier"]) + ("" if r["covered"] else " *(not covered)*")
                         + (" *(in-distribution)*" if r.get("in_distribution") else ""))
-                lat = lambda k: "–" if r.get(k) is None or r.get(k) != r.get(k) else f"{r[k]:.2f}"  # noqa: E731
-                ci = lambda m: _fmt(r.get(m), r.get(f"{m}_low"), r.get(f"{m}_high"))  # noqa: E731
-                ap = "no positives" if npos == 0 else ci("average_precision")
+                ap = "no positives" if npos == 0 else _ci(r, "average_precision")
                 lines.append(
-                    f"| {rank}{tie} | {name} | {ci('contrast_recall')} | {ci('contrast_fpr')} | {ci('contrast_roc_auc')} | "
-                    f"{ci('precision')} | {ci('recall')} | {ci('f1')} | {ap} | {lat('p50_ms')} | {lat('p95_ms')} |")
+                    f"| {rank}{tie} | {name} | {_ci(r, 'contrast_recall')} | {_ci(r, 'contrast_fpr')} | "
+                    f"{_ci(r, 'contrast_roc_auc')} | {_ci(r, 'precision')} | {_ci(r, 'recall')} | {_ci(r, 'f1')} | {ap} | "
+                    f"{_ms(r, 'p50_ms')} | {_ms(r, 'p95_ms')} |")
             base = board.get("baselines", {}).get(pid, {}).get(cat)
             if base:
                 lines.append(f"| – | *style baseline: length + first two words* | – | – | {_fmt(base.get('surface_auc'))} "

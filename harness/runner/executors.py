@@ -9,7 +9,8 @@ executor, and both give identical predictions.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 EXECUTORS = ("local", "dask")
 

@@ -9,17 +9,18 @@ layers above; :func:`harness.run_benchmark` chains the three.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from harness.errors import InputError, PolicyBenchError, Problem
+from harness.options import RunOptions
 from harness.paths import cache_dir
 from harness.policies import Policy, list_versions, load_policy
 from harness.runner.cache import PredictionCache, classifier_key, config_hash
 from harness.runner.executors import make_compute
 from harness.runner.manifest import utcnow
-from harness.options import RunOptions
 from harness.runner.predict import Predictions, ProgressCounter, run_classifier, shared_work
 from harness.suites import Suite, load_suite
 

@@ -8,7 +8,8 @@ classifier does not cover) into NaN, so no report shows those zeros as measureme
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.errors import InputError, Problem
 from harness._yaml import read_yaml, validate
+from harness.errors import InputError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.suites.sources import SourceRow
@@ -68,7 +68,7 @@ class Audit(BaseModel):
     _file: str = ""
 
     @model_validator(mode="after")
-    def _rows_unique(self) -> "Audit":
+    def _rows_unique(self) -> Audit:
         seen: set[str] = set()
         for k, r in enumerate(self.rows):
             if r.row in seen:
@@ -76,7 +76,7 @@ class Audit(BaseModel):
             seen.add(r.row)
         return self
 
-    def apply(self, r: "SourceRow") -> "SourceRow | None":
+    def apply(self, r: SourceRow) -> SourceRow | None:
         """The row after this audit's decisions (None when dropped).
 
         Examples

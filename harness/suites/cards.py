@@ -9,7 +9,8 @@ violation. Unsafe examples whose topics are all allowed under the policy are cou
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import yaml

@@ -19,12 +19,12 @@ Three steps over the candidate rows of every source (:func:`dedupe`):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from datasketch import MinHash, MinHashLSH
 
-from harness.suites.normalize import dedupe_key, dedupe_hash
+from harness.suites.normalize import dedupe_hash, dedupe_key
 
 SHINGLE = 5
 NUM_PERM = 128

@@ -20,15 +20,15 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness._yaml import read_yaml, validate
 from harness.errors import InputError, Problem
 from harness.paths import suites_dir
-from harness._yaml import read_yaml, validate
-
 
 #: What a suite name may look like (built-in or imported).
 SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -48,7 +48,7 @@ class RowFilter(_Strict):
     has_topics: bool | None = None
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "RowFilter":
+    def _not_empty(self) -> RowFilter:
         if all(getattr(self, f) is None for f in type(self).model_fields):
             raise ValueError("a filter needs at least one condition (use `include: all` for every row)")
         return self
@@ -150,7 +150,7 @@ class SuitesFile(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "SuitesFile":
+    def _consistent(self) -> SuitesFile:
         pool, problems = self.pool, []
         if len(set(pool.sources)) != len(pool.sources):
             problems.append(Problem("a source is listed twice", field="pool.sources"))

@@ -31,8 +31,9 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness._yaml import loads
 from harness.errors import InputError, Problem
@@ -101,8 +102,7 @@ def _parquet_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for unreadable files
         raise InputError(_p(f"not a readable Parquet file: {exc}", path)) from None
-    for i, row in enumerate(table.to_pylist(), start=1):
-        yield i, row
+    yield from enumerate(table.to_pylist(), start=1)
 
 
 def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -23,9 +23,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness._yaml import read_yaml, validate
 from harness.errors import InputError, Problem
 from harness.paths import sources_dir
-from harness._yaml import read_yaml, validate
 
 #: The family every rule topic that is not refine-only belongs to (derived, never declared).
 ALL_FAMILY = "all"

@@ -16,13 +16,14 @@ is what suite cards quote. Problems name the file, line and field.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from harness.errors import InputError, Problem
 from harness._yaml import read_yaml, validate
+from harness.errors import InputError, Problem
 
 
 class SourceInfo(BaseModel):

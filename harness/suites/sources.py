@@ -16,14 +16,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 from harness.errors import InputError, Problem
 from harness.paths import sources_dir
-from harness.suites.normalize import normalize_text
 from harness.suites.audit_file import load_audit
+from harness.suites.normalize import normalize_text
 from harness.suites.source_info import SourceInfo, load_source_infos
 from harness.suites.topic_map import SourceMap, keyword_topics, known_topics, load_source_map
 

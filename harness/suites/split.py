@@ -12,7 +12,7 @@ quota met stays met. Adding new rows moves only the few groups that the quotas n
 from __future__ import annotations
 
 from collections import Counter
-from typing import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from harness.suites.normalize import stable_unit
 

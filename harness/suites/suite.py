@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ class Suite:
     @classmethod
     def from_examples(
         cls, name: str, examples: Iterable[Example], *, version: str = "0", card: dict | None = None
-    ) -> "Suite":
+    ) -> Suite:
         rows = list(examples)
         h = hashlib.sha256()
         for ex in rows:
@@ -126,7 +127,7 @@ class Suite:
             )
         return self._frame.copy()
 
-    def select(self, *, split: str | Sequence[str] | None = None, labels: Sequence[str] | None = None) -> "Suite":
+    def select(self, *, split: str | Sequence[str] | None = None, labels: Sequence[str] | None = None) -> Suite:
         """A sub-suite with the given split(s) and/or labels; name and card are kept."""
         splits = {split} if isinstance(split, str) else (set(split) if split else None)
         keep = [

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from harness.paths import as_umask
 from harness.suites.cards import REFERENCE_POLICY, dump_yaml, render_readme

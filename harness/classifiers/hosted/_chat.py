@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class ChatPolicyClassifier(HostedClassifier):
         self._drop_lock = threading.Lock()
 
     # -- policy binding ----------------------------------------------------------------------
-    def for_policy(self, policy: Any) -> "ChatPolicyClassifier":
+    def for_policy(self, policy: Any) -> ChatPolicyClassifier:
         """A copy bound to ``policy``: labels = its category keys, prompt = its text."""
         bound = copy.copy(self)
         bound._fresh_state()

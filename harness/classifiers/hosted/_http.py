@@ -32,9 +32,9 @@ import random
 import re
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import httpx
 
@@ -193,18 +193,18 @@ class HttpOptions:
             raise ValueError("deadline must be > 0 (or None)")
 
     @classmethod
-    def from_request_options(cls, request: RequestOptions) -> "HttpOptions":
+    def from_request_options(cls, request: RequestOptions) -> HttpOptions:
         """The options that :class:`~harness.options.RequestOptions` sets (the rest default)."""
         return cls(read_timeout=float(request.timeout), connect_timeout=min(10.0, float(request.timeout)),
                    max_attempts=request.max_attempts,
                    deadline=None if request.deadline is None else float(request.deadline))
 
     @classmethod
-    def from_env(cls) -> "HttpOptions":
+    def from_env(cls) -> HttpOptions:
         """:meth:`from_request_options` of ``RequestOptions.from_env()`` (InputError naming a bad variable)."""
         return cls.from_request_options(RequestOptions.from_env())
 
-    def with_overrides(self, **changes: Any) -> "HttpOptions":
+    def with_overrides(self, **changes: Any) -> HttpOptions:
         """A copy with the given fields changed (None values are ignored)."""
         changes = {k: v for k, v in changes.items() if v is not None}
         return dataclasses.replace(self, **changes) if changes else self
@@ -415,7 +415,7 @@ class JsonClient:
         with self._lock:
             self._client = None
 
-    def __enter__(self) -> "JsonClient":
+    def __enter__(self) -> JsonClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

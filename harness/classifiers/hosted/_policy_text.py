@@ -8,8 +8,9 @@ Works on a :class:`harness.policies.Policy` and on any object with the same attr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ training examples, in the order of ``datasets/policies/topics.yaml``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -17,8 +17,9 @@ Word features are capped at 10,000 and character features at 15,000 (by corpus f
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

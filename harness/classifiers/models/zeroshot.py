@@ -23,7 +23,8 @@ design: it reads only the policy.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ class MiniLmPolicyZeroShot(_embed.SharedEmbeddings, Classifier):
     def available(cls) -> tuple[bool, str]:
         return _embed.available()
 
-    def for_policy(self, policy: Any) -> "MiniLmPolicyZeroShot":
+    def for_policy(self, policy: Any) -> MiniLmPolicyZeroShot:
         return MiniLmPolicyZeroShot(use_topics=self.use_topics, policy=policy)
 
     def _prototype_embeddings(self) -> np.ndarray:
