@@ -52,12 +52,12 @@ of the rules that matched: ``1 - prod(1 - w_r)`` (equivalently ``1 - exp(-sum(-l
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -171,8 +171,8 @@ class RulePack:
     files: list[str]
     sha256: str
     re_fallback: list[str] = field(default_factory=list)
-    _weights: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    _rule_cat: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    _weights: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]
+    _rule_cat: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]
     _term_rules: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)  # index term id -> rules
     _rx_rules: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)  # index regex id -> rules
     _fallback: list[tuple[int, Any]] = field(default_factory=list, repr=False)  # Python re regexes

@@ -121,7 +121,7 @@ def _analyzer() -> Any:
                 key = (word, language)
                 flags = self._lexeme_flags.get(key)
                 if flags is None:
-                    lex = self.nlp[language].vocab[word]
+                    lex = self.nlp[language].vocab[word]  # type: ignore[index]
                     flags = (bool(lex.is_stop), bool(lex.is_punct))
                     if len(self._lexeme_flags) < 1 << 18:
                         self._lexeme_flags[key] = flags
