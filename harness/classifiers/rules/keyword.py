@@ -9,8 +9,9 @@ reference version 2023-02-15.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,8 @@ class KeywordRules(Classifier):
     """
 
     name = "keyword-rules"
-    version = "1"
-    description = "Keyword and regex rule pack written for each policy version (leet-speak aware)."
+    version = "2"  # 2: look-alike letters (Cyrillic/Greek) read as Latin; predictions cached under 1 are stale
+    description = "Keyword and regex rule pack written for each policy version (leet-speak and look-alike aware)."
     taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     policy_conditioned = True
     batch_size = 256
@@ -74,7 +75,7 @@ class KeywordRules(Classifier):
     def pack(self) -> RulePack:
         return self._pack
 
-    def for_policy(self, policy: Any) -> "KeywordRules":
+    def for_policy(self, policy: Any) -> KeywordRules:
         """The classifier with the pack written for ``policy.id``, labels in the policy's order.
 
         Raises

@@ -25,7 +25,8 @@ import logging
 import os
 import re
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def _analyzer() -> Any:
             """A spaCy engine on ``spacy.blank("en")``: tokens only, no NER, no download."""
 
             def load(self) -> None:
-                self.nlp = {"en": spacy.blank("en")}
+                self.nlp = {"en": spacy.blank("en")}  # type: ignore[assignment]
                 self._lexeme_flags: dict[tuple[str, str], tuple[bool, bool]] = {}
 
             def _flags(self, word: str, language: str) -> tuple[bool, bool]:
@@ -165,7 +166,7 @@ class PiiRules(Classifier):
     """
 
     name = "pii-rules"
-    version = "1"
+    version = "2"  # 2: look-alike letters (Cyrillic/Greek) read as Latin; predictions cached under 1 are stale
     description = "presidio-analyzer pattern recognisers on a blank spaCy pipeline plus personal-data request rules."
     taxonomy = Taxonomy.for_policy(REFERENCE_VERSION)
     labels = ("privacy",)
