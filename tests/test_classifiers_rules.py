@@ -494,5 +494,22 @@ def test_pii_rules_skips_presidio_only_on_texts_where_no_weighted_entity_can_be(
     found = [r.entity_type for t in texts for r in engine.analyze(text=t, language="en")
              if ENTITY_WEIGHTS.get(r.entity_type)]
     assert found == []
-    for t in ("mail a@b.io now", "call 555 0100", "host fe80::1", "card 4111 1111 1111 1111"):
-        assert _MAY_HOLD_PII.search(t)
+    for t in ("mail a@b.io now", "call 555 0100", "host fe80::1", "card 4111 1111 1111 1111", "ip 1.2.3.4",
+              "licence A1", "IBAN DE89", "9876543X", "A-Z]]12", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"):
+        assert _MAY_HOLD_PII.search(t), t
+    for t in ("I'm 29 and love hiking", "costs $100", "3 kids, 2 cats", "Nice weather today"):
+        assert not _MAY_HOLD_PII.search(t), t
+    # a phone number needs four digits or more: none of three or fewer is valid in presidio's regions
+    import itertools
+
+    import phonenumbers
+
+    for n in (1, 2, 3):
+        for digits in itertools.product("0123456789", repeat=n):
+            for cand in ("".join(digits), "+" + "".join(digits)):
+                for region in ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR"):
+                    try:
+                        number = phonenumbers.parse(cand, region)
+                    except phonenumbers.NumberParseException:
+                        continue
+                    assert not phonenumbers.is_valid_number(number), (cand, region)

@@ -90,11 +90,14 @@ CONTEXT_RULES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
 _ENGINE: Any = None
 _ENGINE_LOCK = threading.Lock()
 
-#: What every weighted entity's pattern needs: a digit (cards, numbers, phone numbers, IPv4,
-#: licences, wallets), an ``@`` (e-mail) or a ``:`` (IPv6). Texts with none of these have no
-#: weighted entity, so presidio is not run on them (the scores are the same, and most texts
-#: have none).
-_MAY_HOLD_PII = re.compile(r"[\d@:]")
+#: What at least one weighted entity needs, read off presidio's patterns: an ``@`` (e-mail), a
+#: ``:`` (IPv6), a letter next to a digit (driver's licence, IBAN, medical licence, passport),
+#: ``]`` before a digit (a literal in one licence pattern), a run of 26 or more word characters
+#: (crypto wallet) or four digits or more (IPv4, phone numbers -- no number of three digits or
+#: fewer is valid in any of the recogniser's regions --, cards, SSN, ITIN, NHS, bank numbers).
+#: Presidio is not run on a text with none of these: it could find no weighted entity there, so
+#: the scores are the same, and most texts have none.
+_MAY_HOLD_PII = re.compile(r"[@:]|[^\W\d_]\d|\d[^\W\d_]|\]\d|\w{26,}|\d(?:\D*\d){3}")
 
 
 def _analyzer() -> Any:
