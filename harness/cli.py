@@ -97,11 +97,11 @@ def handle_errors(fn: Callable) -> Callable:
             if not _user_error(exc):
                 raise
             err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code)
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("\n[yellow]interrupted.[/] Every committed prediction batch is in the cache; "
                       "run the same command again to resume without recomputing them.", soft_wrap=True)
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
 
     return wrapper
 
@@ -482,6 +482,12 @@ def _num(v: Any) -> str:
     return "—" if v is None or v != v else f"{v:.3f}"
 
 
+def _ms(row: Any, key: str) -> str:
+    """Seconds in ``row[key]`` as milliseconds, or "-" when not measured."""
+    v = row.get(key)
+    return f"{1000 * v:.2f}" if v is not None and v == v else "-"
+
+
 def _print_metrics(result: Any, heading: str | None = None) -> None:
     from harness.results.views import SUMMARY_METRICS, summary_table
 
@@ -501,9 +507,8 @@ def _print_metrics(result: Any, heading: str | None = None) -> None:
             t.add_column(c, justify="right" if c != "classifier" else "left")
         for _, r in result.latency.iterrows():
             name = r["classifier"] + (f"@{r['binding']}" if r.get("binding") else "")  # as scoring.display_name
-            ms = lambda k: f"{1000 * r[k]:.2f}" if k in r and r[k] == r[k] else "-"  # noqa: E731
             thr = f"{r['throughput_items_per_s']:.0f}" + ("*" if r.get("batch_reused_embeddings") else "")
-            t.add_row(name, ms("p50_s"), ms("p95_s"), ms("p99_s"), thr, str(r["batch_size"]))
+            t.add_row(name, *(_ms(r, k) for k in ("p50_s", "p95_s", "p99_s")), thr, str(r["batch_size"]))
         out.print(t)
         if "batch_reused_embeddings" in result.latency and result.latency["batch_reused_embeddings"].any():
             out.print("* the batch phase reused text embeddings computed for another classifier or binding; "

@@ -16,10 +16,24 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from harness import metrics as M
-from harness.charts import (PALETTE, HeatmapDisplay, LatencyAcrossVersionsDisplay, LatencyQualityDisplay,
-                            MetricAcrossVersionsDisplay, PRCurveDisplay, heatmap, latency_across_versions,
-                            latency_quality, metric_across_versions, policy_drift, pr_curves_of_run, run_charts,
-                            system_style, system_styles, write_charts)
+from harness.charts import (
+    PALETTE,
+    HeatmapDisplay,
+    LatencyAcrossVersionsDisplay,
+    LatencyQualityDisplay,
+    MetricAcrossVersionsDisplay,
+    PRCurveDisplay,
+    heatmap,
+    latency_across_versions,
+    latency_quality,
+    metric_across_versions,
+    policy_drift,
+    pr_curves_of_run,
+    run_charts,
+    system_style,
+    system_styles,
+    write_charts,
+)
 from harness.options import RunOptions
 from harness.results.benchmark import run_benchmark
 from harness.scoring import ScoredView, bound_to

@@ -42,9 +42,14 @@ from harness.charts._heatmap import HeatmapDisplay, heatmap
 from harness.charts._latency import LatencyQualityDisplay, latency_quality, macro, macro_count
 from harness.charts._pr import PRCurve, PRCurveDisplay, PRCurvesDisplay, pr_curve, pr_curves, pr_curves_of_run
 from harness.charts._style import LINESTYLES, MARKERS, PALETTE, roster, system_style, system_styles
-from harness.charts._versions import (LatencyAcrossVersionsDisplay, MetricAcrossVersionsDisplay,
-                                  MetricsAcrossVersionsDisplay, latency_across_versions, latency_under,
-                                      metric_across_versions)
+from harness.charts._versions import (
+                                  LatencyAcrossVersionsDisplay,
+                                  MetricAcrossVersionsDisplay,
+                                  MetricsAcrossVersionsDisplay,
+                                  latency_across_versions,
+                                  latency_under,
+                                  metric_across_versions,
+)
 from harness.charts._write import run_charts, write_charts
 
 __all__ = [

@@ -11,8 +11,9 @@ Nothing here selects a matplotlib backend: with ``ax``/``fig`` omitted a figure 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

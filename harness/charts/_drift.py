@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from harness.charts._display import GridDisplay, figure_legend
 from harness.charts._style import NEUTRAL, roster, system_style
 
 #: Topic bars are not systems: neutral greys and hatches, never a system's hue.
-EFFECT_STYLE = {"relaxed": {"facecolor": "#DDDDDD", "hatch": None, "edgecolor": "#555555"},
+EFFECT_STYLE: dict[str, dict[str, Any]] = {"relaxed": {"facecolor": "#DDDDDD", "hatch": None, "edgecolor": "#555555"},
                 "tightened": {"facecolor": "#555555", "hatch": None, "edgecolor": "#555555"},
                 "moved": {"facecolor": "white", "hatch": "///", "edgecolor": "#555555"}}
 
@@ -72,7 +73,7 @@ def drift_deltas(metrics: pd.DataFrame, policies: Sequence[Any]) -> pd.DataFrame
         common = sorted(set(a.category_keys) & set(b.category_keys))
         part = df[df["category"].isin(common)]
         for clf in sorted(metrics["classifier"].unique()):
-            def m(pid: str, metric: str) -> float:
+            def m(pid: str, metric: str, part: pd.DataFrame = part, clf: str = clf) -> float:
                 sel = part[(part["classifier"] == clf) & (part["policy_version"] == pid)][metric].astype(float)
                 sel = sel[np.isfinite(sel)]
                 return float(sel.mean()) if len(sel) else float("nan")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,7 +115,7 @@ class HeatmapDisplay(Display):
                 s, colour = UNDEFINED, "#444444"
             else:
                 s = f"{v:.2f}"
-                if with_ci:
+                if with_ci and self.low is not None and self.high is not None:
                     lo, hi = self.low.to_numpy(float)[r, c], self.high.to_numpy(float)[r, c]
                     if np.isfinite(lo) and np.isfinite(hi):
                         s += f"\n[{lo:.2f}, {hi:.2f}]"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.lines import Line2D
@@ -321,7 +322,7 @@ def _thresholds(run: Any, policy: str) -> float | dict[Any, float]:
 class _DefaultDict(dict):
     """A mapping of thresholds with a default for systems it does not name."""
 
-    def __init__(self, data: dict[str, float], default: float) -> None:
+    def __init__(self, data: dict[Any, float], default: float) -> None:
         super().__init__(data)
         self.default = default
 

@@ -9,7 +9,8 @@ systems share colour *and* marker only beyond 40 systems.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 #: Okabe & Ito (2008) colour-blind-safe palette: blue, orange, bluish green, vermilion,
 #: reddish purple, sky blue, black, yellow.

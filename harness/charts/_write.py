@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from harness.charts._drift import policy_drift
 from harness.charts._heatmap import heatmap
@@ -36,11 +37,17 @@ def run_charts(run: Any, *, reference_policy: str = REFERENCE_VERSION,
     yield "policy_drift", lambda: policy_drift(metrics, run.suite, list(run.policies), restricted_as=ra,
                                                systems=systems)
     for v in [ref] + ([x for x in versions if x != ref] if every_version else []):
-        yield f"heatmap_f1_{v}", lambda v=v: heatmap(metrics, policy=v, metric="f1", systems=systems)
-        yield f"heatmap_ap_{v}", lambda v=v: heatmap(metrics, policy=v, metric="average_precision", systems=systems)
-        yield f"pr_curves_{v}", lambda v=v: pr_curves_of_run(run, policy=v)
-        yield ("latency_quality" if v == ref else f"latency_quality_{v}"), lambda v=v: latency_quality(
-            metrics, run.latency, quality="f1", policy=v, systems=systems)
+        yield from _per_version(run, v, ref, systems)
+
+
+def _per_version(run: Any, v: str, ref: str, systems: list[str]) -> Iterator[tuple[str, Callable[[], Any]]]:
+    """The charts of one policy version (``v`` bound per call, not per loop)."""
+    metrics = run.metrics
+    yield f"heatmap_f1_{v}", lambda: heatmap(metrics, policy=v, metric="f1", systems=systems)
+    yield f"heatmap_ap_{v}", lambda: heatmap(metrics, policy=v, metric="average_precision", systems=systems)
+    yield f"pr_curves_{v}", lambda: pr_curves_of_run(run, policy=v)
+    yield ("latency_quality" if v == ref else f"latency_quality_{v}"), lambda: latency_quality(
+        metrics, run.latency, quality="f1", policy=v, systems=systems)
 
 
 def write_charts(run: Any, out_dir: Path | None = None, *, reference_policy: str = REFERENCE_VERSION,

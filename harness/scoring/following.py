@@ -37,7 +37,7 @@ cell of a set is left out (not counted as a rate of 0), and the p-value is that 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -231,9 +231,13 @@ class _Setup:
 
 def _setup(run: Any, a: str | Policy, b: str | Policy, restricted_as: str | None, threshold: float | None,
            n_resamples: int | None, confidence: float | None, seed: int | None) -> _Setup:
-    given = {k: v for k, v in dict(restricted_as=restricted_as, threshold=threshold, n_resamples=n_resamples,
-                                    confidence=confidence, seed=seed).items() if v is not None}
-    opts = replace(ScoringOptions.of(run.options), **given)  # validated: bad values are InputErrors
+    base = ScoringOptions.of(run.options)
+    opts = ScoringOptions(  # validated: bad values are InputErrors
+        restricted_as=base.restricted_as if restricted_as is None else restricted_as,
+        threshold=base.threshold if threshold is None else threshold,
+        n_resamples=base.n_resamples if n_resamples is None else n_resamples,
+        confidence=base.confidence if confidence is None else confidence,
+        seed=base.seed if seed is None else seed)
     known = list(getattr(run, "policies", []) or [])
     flips = flip_set(run.suite, a, b, restricted_as=opts.restricted_as, policies=known)
     found = systems(run.predictions, flips.a.id, flips.b.id)
@@ -638,7 +642,7 @@ def describe_clauses(table: pd.DataFrame, *, min_examples: int = 1) -> list[str]
         first = part.iloc[0].to_dict()
         if int(first["n_examples"]) < min_examples:
             continue
-        systems_ = []
+        systems_: list[str] = []
         for r in part.to_dict("records"):
             v = r["follow_rate"]
             if v != v:  # the system decides none of the topic's cells

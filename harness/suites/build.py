@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,9 +126,9 @@ def build_pool(root: Path | None = None, *, spec: SuitesFile | None = None,
                         c[("topic", t, "pairs")] += 1
         cells.append(c)
     q, labs = spec.quotas, ("unsafe", "benign")
-    quotas = {("category", cat, lab): q.category_test_min for cat in policy.category_keys for lab in labs}
+    quotas: dict[Hashable, int] = {("category", cat, lab): q.category_test_min for cat in policy.category_keys for lab in labs}
     quotas.update({("topic", t, "pairs"): q.drift_topic_test_pairs_min for t in drift})
-    dev_quotas = {("category", cat, lab): q.category_dev_min for cat in policy.category_keys for lab in labs}
+    dev_quotas: dict[Hashable, int] = {("category", cat, lab): q.category_dev_min for cat in policy.category_keys for lab in labs}
     gsplit = assign_splits(keys, cells, quotas, seed=spec.seed, test_share=pool_spec.test_share,
                            dev_share=pool_spec.dev_share, fixed=fixed, dev_quotas=dev_quotas)
     splits = [""] * len(kept)

@@ -230,7 +230,7 @@ def _row_generic(path: Path, line: int, rec: dict, text_col: str, label_col: str
         return text, topics, label, "mapped"
     cats = _require(path, line, rec, category_col)
     cats = [c for c in (cats if isinstance(cats, list) else re.split(r"[;|]", str(cats or ""))) if str(c).strip()]
-    topics: list[str] = []
+    topics = []
     ok = known_topics()
     for c in (str(c).strip() for c in cats):
         if mapping is not None:
@@ -286,8 +286,9 @@ def import_suite(path: str | Path, *, format: str, name: str, text_col: str | No
         else:
             text, topics, label, prov = _row_generic(path, line, rec, text_col or "text", label_col or "label",
                                                      category_col, maps)
-        examples.append(Example(id=f"{name}-{line:06d}", text=text, topics=topics, label=label, split="test",
-                                source=source, source_row=str(line), license=lic, label_provenance=prov))
+        examples.append(Example.model_validate(dict(
+            id=f"{name}-{line:06d}", text=text, topics=topics, label=label, split="test", source=source,
+            source_row=str(line), license=lic, label_provenance=prov)))
     if not examples:
         raise InputError(_p("no rows", path))
     return _write(path, format, name, examples, Path(out_dir) if out_dir else suites_dir(), lic, spec.version)

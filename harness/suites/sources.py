@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from harness.errors import InputError, Problem
 from harness.paths import sources_dir
@@ -51,7 +52,8 @@ class SourceRow:
     review: str = "source_label"  # how the label was checked (see harness.suites.schema.REVIEWS)
 
 
-Reader = Callable[[Path, "SourceMap | None", SourceInfo], Iterator["SourceRow | None"]]
+#: A source reader: (folder, its topic map or None, its source.yaml) → rows (None: a row dropped).
+Reader = Callable[[Path, Any, SourceInfo], Iterator["SourceRow | None"]]
 
 #: Registered readers by name: a ``source.yaml`` names its reader (``reader: hatecheck``).
 READERS: dict[str, Reader] = {}
@@ -279,7 +281,7 @@ def read_curated(d: Path, m: SourceMap | None, info: SourceInfo) -> Iterator[Sou
         for lineno, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
             if not raw.strip():
                 continue
-            where = dict(file=str(path), line=lineno)
+            where: dict[str, Any] = dict(file=str(path), line=lineno)
             try:
                 obj = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -331,6 +333,8 @@ def read_source(name: str, sources_root: Path | None = None, *,
                                  f"{', '.join(infos) or '(none)'}", field="source"))
     info = infos[name]
     folder = info.folder
+    if folder is None:  # source_infos() always sets it; a hand-made SourceInfo may not
+        raise InputError(Problem(f"source {name!r} has no folder", field="source"))
     map_path = folder / "topic_map.yaml"
     smap = load_source_map(map_path) if map_path.is_file() else None
     rows, dropped = [], 0

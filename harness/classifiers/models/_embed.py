@@ -254,7 +254,7 @@ def encode(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
                 memo.update({keys[i]: fresh[j] for j, i in enumerate(todo)})
             else:
                 got = {keys[i]: fresh[j] for j, i in enumerate(todo)}
-                return np.stack([memo.get(k, got.get(k)) for k in keys]).astype(np.float32)
+                return np.stack([memo[k] if k in memo else got[k] for k in keys]).astype(np.float32)
         return np.stack([memo[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, DIM), np.float32)
     return _encode(texts, batch_size=batch_size)
 

@@ -79,7 +79,7 @@ def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     for name, a in arrays.items():
         if np.asarray(a).dtype == object:
             raise ValueError(f"array {name!r} has dtype object; only numeric arrays are stored")
-    np.savez_compressed(path, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    np.savez_compressed(path, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:

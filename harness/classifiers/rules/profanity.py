@@ -16,8 +16,9 @@ baselines for the hate/harassment category.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
