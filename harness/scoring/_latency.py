@@ -36,6 +36,8 @@ def latency_table(preds: Sequence[Any], *, n_resamples: int = 1000, seed: int = 
             "n_computed": p.n_computed,
             "n_reused": p.n_reused,
         }
+        for q in ("p50", "p95", "p99", "mean"):  # undefined (NaN) when no item was timed, never absent
+            row[f"{q}_s"] = row[f"{q}_low_s"] = row[f"{q}_high_s"] = float("nan")
         if single.size:
             summ = metrics.latency_summary(single, n_resamples=n_resamples, seed=seed)
             for q in ("p50", "p95", "p99", "mean"):
