@@ -253,11 +253,12 @@ def test_runs_list_show_and_compare_on_the_command(runs, tmp_path):
 def test_runs_commands_work_on_the_published_run():
     cli = CliRunner()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # its format-1 record migrates with a warning
+        warnings.simplefilter("ignore")  # an older (format-1) record would migrate with a warning
         got = cli.invoke(app, ["runs", "show", str(PUBLISHED), "--json"])
         assert got.exit_code == 0, got.output
         info = json.loads(got.stdout)
-        assert info["record"]["migrated_from"] == 1 and info["summary"]
+        assert info["record"]["format_version"] == 2 and info["summary"]
+        assert all(len(p["sha256"]) == 64 for p in info["record"]["policies"])
         got = cli.invoke(app, ["runs", "compare", str(PUBLISHED), str(PUBLISHED), "-c", "keyword-rules",
                                "-p", "2023-02-15", "--n-resamples", "10", "--json"])
         assert got.exit_code == 0, got.output
@@ -265,4 +266,4 @@ def test_runs_commands_work_on_the_published_run():
         assert len(cells) == 14 and all(c["diff"] in (None, 0) for c in cells)
         assert any(c["diff"] == 0 for c in cells) and all(c["n_shared"] > 0 for c in cells)
         listed = runs_df(runs=[PUBLISHED])
-        assert listed["record_format"].tolist() == [1] and listed["n_cells"].iloc[0] > 0
+        assert listed["record_format"].tolist() == [2] and listed["n_cells"].iloc[0] > 0
