@@ -1,6 +1,6 @@
 """The run store as DataFrames (DuckDB over the run folders), run-against-run comparison with paired
 tests, the per-example error analysis of a run, its summary and compact displays, and the
-``policybench runs`` commands (also on the published, format-1 run ``results/run``)."""
+``policybench runs`` commands (also on the published run ``results/run``)."""
 
 from __future__ import annotations
 
