@@ -106,3 +106,15 @@ def test_records_of_an_unknown_format_are_a_clear_error_and_format_1_migrates(st
     with pytest.raises(InputError) as exc:
         parse_record({**data, "suite": {"name": "x"}}, file="m.json")
     assert any(p.field and p.field.startswith("suite.") for p in exc.value.problems)
+
+
+def test_runs_started_in_the_same_second_get_distinct_ids():
+    from harness.policies import load_policy
+    from harness.results.benchmark import make_run_id
+    from harness.suites import load_suite
+
+    suite, opts = load_suite("smoke"), RunOptions()
+    a, b = load_policy("2023-02-15"), load_policy("2024-01-10")
+    same_second = ("2026-11-29T10:00:00.100000Z", "2026-11-29T10:00:00.900000Z")
+    ids = {make_run_id(suite, t, opts, ["x"], [p]) for t in same_second for p in (a, b)}
+    assert len(ids) == 4 and all(i.startswith("20261129T100000Z-smoke-") for i in ids)

@@ -58,9 +58,14 @@ class RunResult(RunViews):
                 f"metrics={len(self.metrics)} rows, run_dir={str(self.run_dir) if self.run_dir else None!r})")
 
 
-def make_run_id(suite: Suite, started: str, opts: RunOptions, names: Sequence[str]) -> str:
+def make_run_id(suite: Suite, started: str, opts: RunOptions, names: Sequence[str],
+                policies: Sequence[Policy] = ()) -> str:
+    """``<start, to the second>-<suite>-<hash>``; the hash covers the data, options, systems, the
+    policies' content and the start time to the microsecond, so two runs started in the same
+    second (e.g. under two policies) never share a folder."""
     stamp = started.replace("-", "").replace(":", "")[:15] + "Z"
-    blob = json.dumps([suite.data_hash, opts.to_dict(), list(names)], sort_keys=True, default=str)
+    pols = [PolicyRecord.of(p).sha256 for p in policies]
+    blob = json.dumps([suite.data_hash, opts.to_dict(), list(names), pols, started], sort_keys=True, default=str)
     return f"{stamp}-{suite.name}-{hashlib.sha256(blob.encode()).hexdigest()[:6]}"
 
 
@@ -129,7 +134,7 @@ def run_benchmark(
     """
     opts = options or RunOptions()
     done = predict_all(suite, classifiers, policies, options=opts, cache_root=cache_root, progress=progress)
-    run_id = make_run_id(done.suite, done.started, opts, [display_name(p) for p in done.predictions])
+    run_id = make_run_id(done.suite, done.started, opts, [display_name(p) for p in done.predictions], done.policies)
     metrics = score_run(done.suite, done.predictions, done.policies, ScoringOptions.of(opts), run_id=run_id,
                         progress=progress)
     lat = latency_table(done.predictions, n_resamples=opts.n_resamples, seed=opts.seed)
